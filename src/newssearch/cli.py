@@ -1,0 +1,142 @@
+"""The ``newssearch`` command: index, stats, search, serve."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from newssearch import indexer, store
+from newssearch.corpus import Problem
+
+INDEX_OPTION = click.option(
+    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("index"), envvar="NEWSSEARCH_INDEX", show_default=True,
+    help="Index directory (env NEWSSEARCH_INDEX).")
+
+
+@click.group()
+@click.version_option(package_name="newssearch")
+def cli() -> None:
+    """Full-text search for French news."""
+
+
+def _progress_printer(label: str):
+    """Return a progress callback: a bar on a terminal, a line per 10 % otherwise."""
+    state = {"bar": None, "shown": -1}
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            if state["bar"] is None:
+                state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+                state["bar"].__enter__()
+            state["bar"].update(1)
+            if done == total:
+                state["bar"].__exit__(None, None, None)
+        else:
+            tenth = done * 10 // total
+            if tenth != state["shown"]:
+                state["shown"] = tenth
+                click.echo(f"{label}: {done}/{total}", err=True)
+
+    return progress
+
+
+@cli.command("index")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@INDEX_OPTION
+@click.option("--update", is_flag=True, help="Add new and changed articles, drop vanished ones.")
+@click.option("--procs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Indexing processes for a full rebuild.")
+@click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="Seconds to wait for another running indexer.")
+def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, procs: int,
+                  wait: float) -> None:
+    """Build the index of SOURCES (files or directories; default: seeds/).
+
+    A rebuild is written beside the live index and swapped in at the end, so the
+    old index keeps serving until then, and stays if the build fails.
+
+    Example:
+
+        newssearch index ~/articles --index /srv/newssearch
+    """
+    sources = sources or (Path("seeds"),)
+
+    def warn(problem: Problem) -> None:
+        click.echo(f"warning: {problem}", err=True)
+
+    try:
+        if update and store.current_generation(index_dir) is not None:
+            report = indexer.update(sources, index_dir, on_problem=warn, wait=wait,
+                                    progress=_progress_printer("Updating"))
+        else:
+            if update:
+                click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
+            report = indexer.rebuild(sources, index_dir, on_problem=warn, procs=procs, wait=wait,
+                                     progress=_progress_printer("Indexing"))
+    except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
+        raise click.ClickException(str(e)) from e
+    for name in report.leftovers:
+        click.echo(f"Removed {name}, left behind by an interrupted build.", err=True)
+    if update:
+        click.echo(f"Updated {index_dir}: {report.added} added, {report.changed} changed, "
+                   f"{report.removed} removed in {report.seconds:.2f} s.")
+    else:
+        click.echo(f"Indexed {report.indexed} articles in {report.seconds:.2f} s "
+                   f"({report.rate:.0f} articles/s) into {index_dir}.")
+    if report.skipped:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
+        click.echo(f"Skipped or flagged: {reasons}.")
+
+
+@cli.command()
+@INDEX_OPTION
+def stats(index_dir: Path) -> None:
+    """Describe the index: documents, sections, sources, dates, size, version.
+
+    Example:
+
+        newssearch stats --index index
+    """
+    try:
+        s = indexer.stats(index_dir)
+    except store.IndexUnavailable as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"Index:          {s.path}")
+    click.echo(f"Documents:      {s.documents}")
+    click.echo(f"Dates:          {s.first_date or '—'} to {s.last_date or '—'}")
+    click.echo(f"Size on disk:   {s.size_bytes / 1e6:.1f} MB")
+    click.echo(f"Schema version: {s.schema_version}")
+    click.echo(f"Built:          {s.built_at}")
+    click.echo("Sections:       " + ", ".join(f"{k} ({n})" for k, n in s.sections))
+    click.echo("Sources:        " + ", ".join(f"{k} ({n})" for k, n in s.sources[:10])
+               + (f" and {len(s.sources) - 10} more" if len(s.sources) > 10 else ""))
+
+
+@cli.command()
+@INDEX_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Worker threads per process.")
+def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the search page and the JSON API with waitress.
+
+    Example:
+
+        newssearch serve --index index --port 8000
+    """
+    import waitress
+
+    from newssearch.web import create_app
+
+    app = create_app({"INDEX_DIR": str(index_dir)})
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="newssearch")
+
+
+def main() -> None:  # pragma: no cover - for `python -m newssearch`
+    cli(prog_name=os.path.basename(sys.argv[0]) or "newssearch")

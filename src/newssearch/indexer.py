@@ -1,0 +1,252 @@
+"""The Whoosh schema; full rebuilds swapped in atomically; incremental updates; stats."""
+
+from __future__ import annotations
+
+import gc
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from newssearch import __version__, store
+from newssearch.analysis import ANALYSIS_VERSION, exact_analyzer, stemmed_analyzer, terms
+from newssearch.corpus import Article, Corpus, Problem, load_corpus
+
+# Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 1
+
+Progress = Callable[[int, int], None]
+
+
+class BuildError(Exception):
+    """An index could not be built or updated; the previous one still serves."""
+
+
+def build_schema() -> Schema:
+    """Return the schema: stemmed fields for ranking, exact-form copies, facets."""
+    stemmed, exact = stemmed_analyzer(), exact_analyzer()
+    return Schema(
+        id=ID(unique=True, stored=True, sortable=True),
+        title=TEXT(analyzer=stemmed, stored=True),
+        lede=TEXT(analyzer=stemmed, stored=True),
+        body=TEXT(analyzer=stemmed, stored=True),
+        # Folded but unstemmed, every word kept: exact forms, stop-word phrases, spelling.
+        title_exact=TEXT(analyzer=exact),
+        body_exact=TEXT(analyzer=exact),
+        date=DATETIME(stored=True, sortable=True),
+        year=ID(sortable=True),
+        section=ID(sortable=True),
+        section_name=STORED(),
+        source=ID(sortable=True),
+        source_name=STORED(),
+        url=STORED(),
+        tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        # Wire copies share a headline: collapse on it.
+        title_key=ID(sortable=True),
+        fingerprint=ID(sortable=True),
+    )
+
+
+def facet_key(value: str) -> str:
+    """Normalise a section or source name for filtering and counting."""
+    return " ".join(terms(value, stemmed=False))
+
+
+def document(article: Article) -> dict[str, object]:
+    """Return the Whoosh document of an article."""
+    doc: dict[str, object] = {
+        "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
+        "title_exact": article.title, "body_exact": f"{article.lede}\n\n{article.body}",
+        "url": article.url, "title_key": facet_key(article.title) or article.id,
+        "fingerprint": article.fingerprint(), "source_name": article.source,
+        "section_name": article.section,
+    }
+    if article.date is not None:
+        doc["date"] = datetime(article.date.year, article.date.month, article.date.day)
+        doc["year"] = str(article.date.year)
+    if article.section:
+        doc["section"] = facet_key(article.section)
+    if article.source:
+        doc["source"] = facet_key(article.source)
+    if article.tags:
+        doc["tags"] = ",".join(article.tags)
+    return doc
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a rebuild or update did."""
+
+    indexed: int
+    seconds: float
+    problems: tuple[Problem, ...]
+    generation: Path
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    leftovers: tuple[str, ...] = ()
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.indexed / self.seconds if self.seconds > 0 else 0.0
+
+
+def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None) -> Corpus:
+    corpus = load_corpus(sources, on_problem)
+    if not corpus.articles:
+        names = ", ".join(str(s) for s in sources)
+        raise BuildError(f"no article could be read from {names}; the index was left as it was.")
+    return corpus
+
+
+def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | None = None,
+            on_problem: Callable[[Problem], None] | None = None, procs: int = 1,
+            limitmb: int = 256, wait: float = 10.0) -> BuildReport:
+    """Build a fresh index of ``sources`` beside the live one, then swap it in."""
+    started = time.perf_counter()
+    store.check_index_dir(index_dir)
+    with store.writer_lock(index_dir, wait):
+        leftovers = store.remove_leftovers(index_dir)
+        corpus = _read(sources, on_problem)
+        build_dir = store.new_build_dir(index_dir)
+        try:
+            ix = whoosh_index.create_in(str(build_dir), build_schema())
+            kwargs = {"multisegment": True} if procs > 1 else {}
+            writer = ix.writer(procs=procs, limitmb=limitmb, **kwargs)
+            total = len(corpus.articles)
+            try:
+                for n, article in enumerate(corpus.articles, 1):
+                    writer.add_document(**document(article))
+                    if progress is not None:
+                        progress(n, total)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            ix.close()
+            meta = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
+                                   tuple(str(s) for s in sources), __version__)
+            meta.write(build_dir)
+            generation = store.swap_in(index_dir, build_dir)
+        except OSError as e:
+            store.remove_leftovers(index_dir)
+            raise BuildError(f"could not write the index in {index_dir}: {e}; "
+                             "the previous index is still in place.") from e
+        except BaseException:
+            store.remove_leftovers(index_dir)
+            raise
+        store.prune_generations(index_dir)
+    return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
+                       added=total, leftovers=tuple(leftovers),
+                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+
+
+def update(sources: Sequence[Path], index_dir: Path, *,
+           on_problem: Callable[[Problem], None] | None = None,
+           progress: Progress | None = None, wait: float = 10.0) -> BuildReport:
+    """Add new and changed articles and remove vanished ones, in the live index."""
+    started = time.perf_counter()
+    ix, generation, meta = open_index(index_dir)
+    corpus = _read(sources, on_problem)
+    with store.writer_lock(index_dir, wait):
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            ids = reader.column_reader("id")
+            prints = reader.column_reader("fingerprint")
+            indexed = {ids[d]: prints[d] for d in reader.all_doc_ids()}
+        wanted = {a.id: a for a in corpus.articles}
+        todo = [a for a in corpus.articles if indexed.get(a.id) != a.fingerprint()]
+        gone = [i for i in indexed if i not in wanted]
+        try:
+            writer = ix.writer()
+            for doc_id in gone:
+                writer.delete_by_term("id", doc_id)
+            for n, article in enumerate(todo, 1):
+                writer.update_document(**document(article))
+                if progress is not None:
+                    progress(n, len(todo))
+            writer.commit()
+        except OSError as e:
+            raise BuildError(f"could not update the index in {index_dir}: {e}") from e
+        total = ix.doc_count()
+        ix.close()
+        store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total, meta.sources,
+                        __version__).write(generation)
+    added = sum(a.id not in indexed for a in todo)
+    return BuildReport(len(todo), time.perf_counter() - started, corpus.problems, generation,
+                       added=added, changed=len(todo) - added, removed=len(gone),
+                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+
+
+def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
+    """Open the live generation, checking it was built by this version's analysis."""
+    generation = store.current_generation(index_dir)
+    if generation is None:
+        raise store.IndexUnavailable(
+            f"no index in {index_dir}. Build one with: newssearch index SOURCE --index {index_dir}")
+    try:
+        meta = store.IndexMeta.read(generation)
+    except (OSError, ValueError, KeyError) as e:
+        raise store.IndexUnavailable(
+            f"the index in {index_dir} is damaged ({e}); rebuild it with: newssearch index") from e
+    if meta.schema_version != SCHEMA_VERSION:
+        raise store.IndexUnavailable(
+            f"the index in {index_dir} was built with schema version {meta.schema_version}, "
+            f"this newssearch reads version {SCHEMA_VERSION}; rebuild it with: newssearch index")
+    problem = None
+    # Whoosh leaves a damaged file open; let it close quietly with the exception.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            ix = whoosh_index.open_dir(str(generation))
+        except Exception as e:  # Whoosh raises many kinds on a damaged index.
+            problem = f"{type(e).__name__}: {e}"
+        if problem is not None:
+            gc.collect()
+    if problem is not None:
+        raise store.IndexUnavailable(f"the index in {index_dir} cannot be opened ({problem}); "
+                                     "rebuild it with: newssearch index")
+    return ix, generation, meta
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """A summary of the live index."""
+
+    documents: int
+    sections: tuple[tuple[str, int], ...]
+    sources: tuple[tuple[str, int], ...]
+    first_date: date | None
+    last_date: date | None
+    size_bytes: int
+    schema_version: int
+    built_at: str
+    path: Path
+
+
+def stats(index_dir: Path) -> IndexStats:
+    """Count documents, sections and sources, and measure the live index."""
+    ix, generation, meta = open_index(index_dir)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        sections: Counter[str] = Counter()
+        sources: Counter[str] = Counter()
+        dates = []
+        for _, fields in reader.iter_docs():
+            sections[fields.get("section_name") or "—"] += 1
+            sources[fields.get("source_name") or "—"] += 1
+            if "date" in fields:
+                dates.append(fields["date"])
+        count = reader.doc_count()
+    ix.close()
+    size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+    return IndexStats(count, tuple(sections.most_common()), tuple(sources.most_common()),
+                      min(dates).date() if dates else None, max(dates).date() if dates else None,
+                      size, meta.schema_version, meta.built_at, generation)
