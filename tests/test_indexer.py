@@ -38,7 +38,7 @@ def test_rebuild_indexes_every_article_with_its_fields(index_dir, articles):
     kim = docs["kim-poutine"]
     assert kim["title"] == "Kim Jong-un et Vladimir Poutine se rencontrent"
     assert kim["date"].date().isoformat() == "2023-09-13"
-    assert kim["section_name"] == "monde" and kim["source_name"] == "Reuters"
+    assert kim["section"] == "monde" and kim["source"] == "Reuters"
     assert kim["url"] == "https://example.org/kim"
 
 
@@ -66,7 +66,7 @@ def test_seed_article_indexes(tmp_path):
     report = indexer.rebuild([Path(__file__).parent.parent / "seeds"], tmp_path / "ix")
     assert report.indexed >= 1
     doc = stored(tmp_path / "ix")["000_ea821b09932b2197"]
-    assert doc["section_name"] == "international"
+    assert doc["section"] == "international"
     assert terms("Kim Jong-un")[0] in lexicon(tmp_path / "ix", "title")
 
 

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 
@@ -62,6 +63,7 @@ class Corpus:
 
 
 OnProblem = Callable[[Problem], None]
+Here = partial[Problem]  # a Problem with its path and line filled in
 
 # Longest suffix first, so that "x.jsonl.gz" is not taken for something else.
 _KINDS = ((".jsonl.gz", "jsonl"), (".jsonl", "jsonl"), (".json", "json"),
@@ -85,7 +87,11 @@ _INVALID = object()
 
 
 def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None) -> Corpus:
-    """Read the articles in files and directories, skipping and reporting bad input."""
+    """Read the articles in files and directories, skipping and reporting bad input.
+
+    Each problem goes to on_problem as it is found and into Corpus.problems; files counts
+    the files that gave at least one article.
+    """
     problems: list[Problem] = []
 
     def report(problem: Problem) -> None:
@@ -118,62 +124,43 @@ def article_kind(path: Path) -> str | None:
 
 
 def iter_article_files(sources: Sequence[Path], on_problem: OnProblem) -> Iterator[Path]:
-    """Yield each article file under the sources once, in a stable order."""
-    seen: set[tuple[int, int]] = set()
-    for source in map(Path, sources):
-        try:
-            info = source.stat()
-        except OSError as exc:
-            on_problem(_os_problem(source, exc))
-            continue
-        if stat.S_ISDIR(info.st_mode):
-            yield from _walk(source, seen, {}, on_problem)
-        elif article_kind(source) is None:
-            on_problem(Problem(str(source), None, "unsupported", "not an article file: "
-                               "expected .txt, .md, .json, .jsonl or .jsonl.gz"))
-        elif _first_visit(info, seen):
-            yield source
+    """Yield the article files in the sources, walking directories in name order."""
+    seen: set[tuple[int, int]] = set()  # (device, inode) of the files and directories met
+    for source in sources:
+        yield from _visit(Path(source), seen, {}, on_problem, named=True)
 
 
-def _first_visit(info: os.stat_result, seen: set[tuple[int, int]]) -> bool:
-    key = (info.st_dev, info.st_ino)
-    if key in seen:  # the same file or directory reached again through a link
-        return False
-    seen.add(key)
-    return True
-
-
-def _walk(directory: Path, seen: set[tuple[int, int]], ancestors: dict[tuple[int, int], Path],
-          on_problem: OnProblem) -> Iterator[Path]:
+def _visit(path: Path, seen: set[tuple[int, int]], ancestors: dict[tuple[int, int], Path],
+           on_problem: OnProblem, named: bool = False) -> Iterator[Path]:
     try:
-        info = directory.stat()
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError as exc:
-        on_problem(_os_problem(directory, exc))
+        info = path.stat()
+    except OSError as exc:  # missing, unreadable, or a dangling or looping link
+        if named or exc.errno == errno.ELOOP or article_kind(path):
+            on_problem(_os_problem(path, exc))
         return
     key = (info.st_dev, info.st_ino)
-    if key in ancestors:
-        on_problem(Problem(str(directory), None, "symlink-loop",
+    if stat.S_ISDIR(info.st_mode) and key in ancestors:
+        on_problem(Problem(str(path), None, "symlink-loop",
                            f"symbolic link loops back to {ancestors[key]}; not followed"))
-        return
-    if not _first_visit(info, seen):
-        return
-    ancestors = {**ancestors, key: directory}
-    for entry in entries:
-        path = Path(entry.path)
-        if entry.name.startswith("."):  # version-control and editor files, never articles
-            continue
+    elif stat.S_ISDIR(info.st_mode) and key not in seen:
+        seen.add(key)
         try:
-            target = entry.stat()
-        except OSError as exc:  # a dangling or looping link
-            if exc.errno == errno.ELOOP or article_kind(path) is not None:
-                on_problem(_os_problem(path, exc))
-            continue
-        if stat.S_ISDIR(target.st_mode):
-            yield from _walk(path, seen, ancestors, on_problem)
-        elif (stat.S_ISREG(target.st_mode) and article_kind(path) is not None
-              and entry.name.lower() != "readme.md" and _first_visit(target, seen)):
+            names = sorted(os.listdir(path))
+        except OSError as exc:
+            on_problem(_os_problem(path, exc))
+            return
+        ancestors = {**ancestors, key: path}
+        for name in names:
+            # Hidden entries are version-control and editor files; a README describes the rest.
+            if not name.startswith(".") and name.lower() != "readme.md":
+                yield from _visit(path / name, seen, ancestors, on_problem)
+    elif stat.S_ISREG(info.st_mode) and article_kind(path):
+        if key not in seen:  # a file named twice, or linked, is read once
+            seen.add(key)
             yield path
+    elif named and not stat.S_ISDIR(info.st_mode):
+        on_problem(Problem(str(path), None, "unsupported", "not an article file: "
+                           "expected .txt, .md, .json, .jsonl or .jsonl.gz"))
 
 
 def _os_problem(path: Path, exc: OSError) -> Problem:
@@ -184,39 +171,30 @@ def _os_problem(path: Path, exc: OSError) -> Problem:
     return Problem(str(path), None, "unreadable", f"cannot read: {exc.strerror or exc}")
 
 
-@dataclass(frozen=True)
-class _Place:
-    path: str
-    line: int | None = None
-
-    def problem(self, reason: str, message: str) -> Problem:
-        return Problem(self.path, self.line, reason, message)
-
-
 def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int | None, Article]]:
     """Yield (line number or None, article) for each article in one file."""
-    gzip_error = None
+    here, kind, broken = partial(Problem, str(path), None), article_kind(path), None
     try:
         if path.name.lower().endswith(".gz"):
-            data, gzip_error = _read_gzip(path)
+            data, broken = _read_gzip(path)
         else:
             data = path.read_bytes()
     except OSError as exc:
         on_problem(_os_problem(path, exc))
         return
-    text = _decode(_Place(str(path)), data, on_problem)
-    kind = article_kind(path)
-    if text is not None and kind == "jsonl":
-        yield from _jsonl_articles(str(path), text, on_problem)
-    elif text is not None and kind == "json":
-        yield from ((None, a) for a in _json_articles(_Place(str(path)), text, on_problem))
-    elif text is not None and (article := _text_article(path, text, on_problem)):
+    # A gzip broken before its first line is not an empty file: only the damage is reported.
+    text = _decode(here, data, on_problem) if data or not broken else None
+    if text is not None and kind in ("json", "jsonl"):
+        for line, where, value in _records(str(path), text, kind, on_problem):
+            record_here = partial(Problem, str(path), line)
+            if (article := _record_article(record_here, where, value, on_problem)) is not None:
+                yield line, article
+    elif text is not None and (article := _text_article(path, text, on_problem)) is not None:
         yield None, article
-    if gzip_error is not None:
+    if broken:
         lines = data.count(b"\n")
-        on_problem(Problem(str(path), lines + 1, "bad-gzip",
-                           f"gzip data is corrupt after {lines} complete lines ({gzip_error}); "
-                           "the rest of the file is skipped"))
+        on_problem(Problem(str(path), lines + 1, "bad-gzip", f"gzip data is corrupt or truncated "
+                           f"({broken}); kept the {lines} lines before it, skipped the rest"))
 
 
 def _read_gzip(path: Path) -> tuple[bytes, str | None]:
@@ -234,27 +212,31 @@ def _read_gzip(path: Path) -> tuple[bytes, str | None]:
     return b"".join(chunks), None
 
 
-def _decode(place: _Place, data: bytes, on_problem: OnProblem) -> str | None:
+def _decode(here: Here, data: bytes, on_problem: OnProblem) -> str | None:
+    """Return the text of UTF-8 data, or report why it is skipped; never guess an encoding."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        message = "file is UTF-16 (it starts with a byte-order mark); save it as UTF-8"
-        return on_problem(place.problem("undecodable", message))
-    if b"\x00" in data[:8192]:
-        message = "NUL bytes in the first 8 KB: this is not a text file"
-        return on_problem(place.problem("binary", message))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = (f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                   "convert the file to UTF-8")
-        return on_problem(place.problem("undecodable", message))
-    if not text.strip():
-        return on_problem(place.problem("empty", "file is empty"))
-    return _clean(text)
+        problem = here("undecodable", "file is UTF-16 (byte-order mark); save it as UTF-8")
+    elif b"\x00" in data[:8192]:
+        problem = here("binary", "NUL bytes in the first 8 KB: this is not a text file")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            problem = here("undecodable", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at "
+                                          f"offset {exc.start}); convert the file to UTF-8")
+        else:
+            if text.strip():
+                return text
+            problem = here("empty", "file is empty")
+    on_problem(problem)
+    return None
 
 
 def _clean(text: str) -> str:
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return unicodedata.normalize("NFC", _SURROGATE.sub("\ufffd", text))
+    text = _SURROGATE.sub("\ufffd", text)
+    # The check is much faster than normalize on text that is already NFC, as most is.
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _paragraphs(text: str) -> str:
@@ -262,7 +244,7 @@ def _paragraphs(text: str) -> str:
 
 
 def _text_article(path: Path, text: str, on_problem: OnProblem) -> Article | None:
-    title, _, rest = text.strip().partition("\n")
+    title, _, rest = _clean(text).strip().partition("\n")
     paragraphs = _paragraphs(rest).split("\n\n")
     section = ""
     if (match := _RUBRIC.match(paragraphs[0])) and len(match["rubric"]) >= 3:
@@ -270,7 +252,7 @@ def _text_article(path: Path, text: str, on_problem: OnProblem) -> Article | Non
         paragraphs[0] = paragraphs[0][match.end():]
     fields = {"title": _HEADING.sub("", title), "body": "\n\n".join(_cut_related(paragraphs)),
               "section": section}
-    return _article(path.stem, fields, _Place(str(path)), on_problem)
+    return _article(path.stem, fields, partial(Problem, str(path), None), on_problem)
 
 
 def _cut_related(paragraphs: list[str]) -> list[str]:
@@ -281,77 +263,70 @@ def _cut_related(paragraphs: list[str]) -> list[str]:
     return [p for i, p in enumerate(paragraphs[:end]) if i not in marks and p]
 
 
-def _json_articles(place: _Place, text: str, on_problem: OnProblem) -> Iterator[Article]:
-    value = _parse_json(place, text, on_problem)
-    if value == []:
-        on_problem(place.problem("empty", "file holds an empty list"))
-    records = value if isinstance(value, list) else [] if value is _INVALID else [value]
-    for number, record in enumerate(records, 1):
-        where = f"item {number} of the list" if isinstance(value, list) else "the file"
-        if (article := _record_article(place, where, record, on_problem)) is not None:
-            yield article
-
-
-def _jsonl_articles(path: str, text: str, on_problem: OnProblem
-                    ) -> Iterator[tuple[int | None, Article]]:
+def _records(path: str, text: str, kind: str, on_problem: OnProblem
+             ) -> Iterator[tuple[int | None, str, object]]:
+    """Yield (line, what it is, JSON value) for each record of a .json or .jsonl text."""
+    if kind == "json":
+        value = _parse_json(partial(Problem, path, None), text, on_problem)
+        if value == []:
+            on_problem(Problem(path, None, "empty", "file holds an empty list"))
+        if isinstance(value, list):
+            yield from ((None, f"item {n} of the list", item) for n, item in enumerate(value, 1))
+        elif value is not _INVALID:
+            yield None, "the file", value
+        return
     # Only "\n" ends a record: str.splitlines would also split at U+2028 inside strings.
     for number, line in enumerate(text.split("\n"), 1):
-        place = _Place(path, number)
-        if line.strip() and (value := _parse_json(place, line, on_problem)) is not _INVALID:
-            if (article := _record_article(place, "the line", value, on_problem)) is not None:
-                yield number, article
+        if line.strip():
+            value = _parse_json(partial(Problem, path, number), line, on_problem)
+            if value is not _INVALID:
+                yield number, "the line", value
 
 
-def _parse_json(place: _Place, text: str, on_problem: OnProblem) -> object:
+def _parse_json(here: Here, text: str, on_problem: OnProblem) -> object:
     try:
-        return json.loads(text)
+        return json.loads(text, strict=False)  # control characters in strings are cleaned
     except RecursionError:
-        on_problem(place.problem("bad-json", "JSON is nested too deeply"))
+        on_problem(here("bad-json", "JSON is nested too deeply"))
     except json.JSONDecodeError as exc:
-        line = place.line or exc.lineno  # a .json file: where in the file
-        message = f"not valid JSON: {exc.msg} (column {exc.colno})"
-        on_problem(Problem(place.path, line, "bad-json", message))
+        line = here.args[1] or exc.lineno  # in a .json file, where the error is
+        on_problem(Problem(here.args[0], line, "bad-json",
+                           f"not valid JSON: {exc.msg} (column {exc.colno})"))
     except ValueError as exc:  # e.g. an integer too long to convert
-        on_problem(place.problem("bad-json", f"not valid JSON: {exc}"))
+        on_problem(here("bad-json", f"not valid JSON: {exc}"))
     return _INVALID
 
 
-def _record_article(place: _Place, where: str, record: object,
+def _record_article(here: Here, where: str, record: object,
                     on_problem: OnProblem) -> Article | None:
     if not isinstance(record, dict):
         kind = _JSON_TYPES.get(type(record), "null")
-        on_problem(place.problem("bad-record", f"{where} holds {kind}, not an article object"))
+        on_problem(here("bad-record", f"{where} holds {kind}, not an article object"))
         return None
 
-    def field(name: str) -> str:
-        value = record.get(name)
-        if value is not None and (text := _scalar(value)) is None:
+    def text(value: object, name: str) -> str:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return _clean(str(value))
+        if value is not None:
             message = f"field {name!r} is {_JSON_TYPES.get(type(value))}, not a string; ignored"
-            on_problem(place.problem("bad-field", message))
-        return "" if value is None else _clean(text or "")
+            on_problem(here("bad-field", message))
+        return ""
 
-    tags = record.get("tags") or ()
-    if not isinstance(tags, str | list):
-        on_problem(place.problem("bad-field", "field 'tags' is neither a list nor a string"))
-        tags = ()
+    fields = {name: text(record.get(name), name)
+              for name in ("title", "lede", "body", "url", "source", "section")}
+    tags = record.get("tags") or []
     tags = tags.split(",") if isinstance(tags, str) else tags
-    fields = {name: field(name) for name in ("title", "lede", "body", "url", "source", "section")}
-    fields.update(body=_paragraphs(fields["body"] or field("text")),
+    if not isinstance(tags, list):
+        tags = [text(tags, "tags")]
+    fields.update(body=_paragraphs(fields["body"] or text(record.get("text"), "text")),
                   lede=_paragraphs(fields["lede"]), section=fields["section"].lower(),
-                  tags=tuple(dict.fromkeys(t for t in (_clean(_scalar(t) or "").strip()
-                                                       for t in tags) if t)),
-                  date=_date(place, record, on_problem))
-    return _article(field("id"), fields, place, on_problem)
+                  tags=tuple(dict.fromkeys(filter(None, (text(t, "tags").strip() for t in tags)))),
+                  date=_date(here, record, on_problem))
+    return _article(text(record.get("id"), "id"), fields, here, on_problem)
 
 
-def _scalar(value: object) -> str | None:
-    if isinstance(value, str):
-        return value
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _date(place: _Place, record: dict, on_problem: OnProblem) -> date | None:
-    """Return the day from "date", or else from "published_time"."""
+def _date(here: Here, record: dict, on_problem: OnProblem) -> date | None:
+    """Return the day from "date", or else from "published_time" (its local day)."""
     for name in ("date", "published_time"):
         value = record.get(name)
         if value is None or value == "":
@@ -361,15 +336,15 @@ def _date(place: _Place, record: dict, on_problem: OnProblem) -> date | None:
                 return datetime.fromisoformat(value.strip()).date()
             except ValueError:
                 pass
-        on_problem(place.problem("bad-date", f"field {name!r} is not a valid date: {value!r:.60}"))
+        on_problem(here("bad-date", f"field {name!r} is not a valid date: {value!r:.60}"))
     return None
 
 
-def _article(raw_id: str, fields: dict, place: _Place, on_problem: OnProblem) -> Article | None:
+def _article(raw_id: str, fields: dict, here: Here, on_problem: OnProblem) -> Article | None:
     """Build an article from cleaned fields, deriving a missing id or title."""
     title, body = " ".join(fields.pop("title").split()), fields.pop("body")
     if not title and not body:
-        on_problem(place.problem("no-text", "the article has neither a title nor a body"))
+        on_problem(here("no-text", "the article has neither a title nor a body"))
         return None
     for name in ("url", "source", "section"):
         fields[name] = fields.get(name, "").strip()
@@ -377,12 +352,9 @@ def _article(raw_id: str, fields: dict, place: _Place, on_problem: OnProblem) ->
     if _SAFE_ID.fullmatch(raw_id) and raw_id not in (".", ".."):
         article_id = raw_id
     else:  # unsafe in a URL, or missing: derive a stable one
-        article_id = _digest(raw_id or fields["url"] or f"{title}\n{body}")
+        seed = raw_id or fields["url"] or f"{title}\n{body}"
+        article_id = hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
     return Article(id=article_id, title=title or _title_from_body(body), body=body, **fields)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _title_from_body(body: str, limit: int = 80) -> str:

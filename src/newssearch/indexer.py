@@ -41,10 +41,9 @@ def build_schema() -> Schema:
         body_exact=TEXT(analyzer=exact),
         date=DATETIME(stored=True, sortable=True),
         year=ID(sortable=True),
-        section=ID(sortable=True),
-        section_name=STORED(),
-        source=ID(sortable=True),
-        source_name=STORED(),
+        # Facets keep the names as written; filters map a typed name onto them.
+        section=ID(stored=True, sortable=True),
+        source=ID(stored=True, sortable=True),
         url=STORED(),
         tags=KEYWORD(stored=True, commas=True, lowercase=True),
         # Wire copies share a headline: collapse on it.
@@ -53,9 +52,9 @@ def build_schema() -> Schema:
     )
 
 
-def facet_key(value: str) -> str:
-    """Normalise a section or source name for filtering and counting."""
-    return " ".join(terms(value, stemmed=False))
+def title_key(title: str) -> str:
+    """Normalise a headline, so that republished wire copies share one key."""
+    return " ".join(terms(title, stemmed=False))
 
 
 def document(article: Article) -> dict[str, object]:
@@ -63,17 +62,16 @@ def document(article: Article) -> dict[str, object]:
     doc: dict[str, object] = {
         "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
         "title_exact": article.title, "body_exact": f"{article.lede}\n\n{article.body}",
-        "url": article.url, "title_key": facet_key(article.title) or article.id,
-        "fingerprint": article.fingerprint(), "source_name": article.source,
-        "section_name": article.section,
+        "url": article.url, "title_key": title_key(article.title) or article.id,
+        "fingerprint": article.fingerprint(),
     }
     if article.date is not None:
         doc["date"] = datetime(article.date.year, article.date.month, article.date.day)
         doc["year"] = str(article.date.year)
     if article.section:
-        doc["section"] = facet_key(article.section)
+        doc["section"] = article.section
     if article.source:
-        doc["source"] = facet_key(article.source)
+        doc["source"] = article.source
     if article.tags:
         doc["tags"] = ",".join(article.tags)
     return doc
@@ -240,8 +238,8 @@ def stats(index_dir: Path) -> IndexStats:
         sources: Counter[str] = Counter()
         dates = []
         for _, fields in reader.iter_docs():
-            sections[fields.get("section_name") or "—"] += 1
-            sources[fields.get("source_name") or "—"] += 1
+            sections[fields.get("section") or "—"] += 1
+            sources[fields.get("source") or "—"] += 1
             if "date" in fields:
                 dates.append(fields["date"])
         count = reader.doc_count()

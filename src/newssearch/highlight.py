@@ -1,0 +1,104 @@
+"""Marks on the original text: escaped HTML with ``<mark>`` around matched words, and snippets.
+
+Words are matched the way the index matches them (folded, then stemmed), but the
+marks go on the original characters, so ``eleve`` marks ``élèves`` and ``assemblee``
+marks ``Assemblée`` in ``l’Assemblée`` without the ``l’``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from newssearch.analysis import STOP_WORDS, analyze, stem
+
+SNIPPET_CHARS = 200
+MAX_FRAGMENTS = 2
+
+
+@dataclass(frozen=True)
+class MatchTerms:
+    """What to mark: stems of the query's words, and folded words matched exactly."""
+
+    stems: frozenset[str] = frozenset()
+    exact: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.exact)
+
+
+def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
+    """Return merged (start, end, folded word) spans of the words to mark, in order."""
+    found: list[tuple[int, int, str]] = []
+    for t in analyze(text, stemmed=False):
+        word = t.text
+        if word in match.exact or (word not in STOP_WORDS and stem(word) in match.stems):
+            if found and t.start < found[-1][1]:  # a part inside a marked compound
+                continue
+            found.append((t.start, t.end, word))
+    return found
+
+
+def mark(text: str, found: list[tuple[int, int, str]], start: int = 0,
+         end: int | None = None) -> str:
+    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``."""
+    end = len(text) if end is None else end
+    out, pos = [], start
+    for s, e, _ in found:
+        if s < start or e > end:
+            continue
+        out.append(escape(text[pos:s], quote=False))
+        out.append(f"<mark>{escape(text[s:e], quote=False)}</mark>")
+        pos = e
+    out.append(escape(text[pos:end], quote=False))
+    return "".join(out)
+
+
+def highlight(text: str, match: MatchTerms) -> str:
+    """Return the whole text as escaped HTML with the matched words marked."""
+    return mark(text, spans(text, match) if match else [])
+
+
+def _cut(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a window's ends to word boundaries, inside the text."""
+    start, end = max(0, start), min(len(text), end)
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 30 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + 20 else end
+    return start, end
+
+
+def _fragment(text: str, found: list[tuple[int, int, str]], start: int, end: int) -> str:
+    start, end = _cut(text, start, end)
+    body = mark(text, found, start, end).strip()
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def snippet(text: str, match: MatchTerms, size: int = SNIPPET_CHARS) -> str:
+    """Return one or two fragments of about ``size`` characters around the best matches.
+
+    With nothing to mark, the snippet is the start of the text.
+    """
+    text = " ".join(text.split())
+    found = spans(text, match) if match else []
+    if not found:
+        return _fragment(text, [], 0, size)
+    # Windows starting shortly before each match; the best holds the most distinct words.
+    windows = []
+    for i, (s, _, _) in enumerate(found):
+        start = max(0, s - size // 5)
+        inside = [w for (ws, we, w) in found[i:] if we <= start + size]
+        windows.append((len(set(inside)), len(inside), -start, start))
+    windows.sort(reverse=True)
+    chosen = [windows[0][3]]
+    best_words = {w for (s, e, w) in found if chosen[0] <= s and e <= chosen[0] + size}
+    for _, _, _, start in windows[1:]:
+        if len(chosen) == MAX_FRAGMENTS:
+            break
+        other = {w for (s, e, w) in found if start <= s and e <= start + size}
+        if abs(start - chosen[0]) >= size and other - best_words:
+            chosen.append(start)
+    return " ".join(_fragment(text, found, s, s + size) for s in sorted(chosen))

@@ -1,0 +1,200 @@
+"""Turning a parsed query into Whoosh queries: BM25F clauses, bonuses, filters, typo fixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from newssearch.analysis import Term as Token
+from newssearch.analysis import analyze
+from newssearch.highlight import MatchTerms
+from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
+
+# BM25F field weights: a word in the headline says more than one in the body.
+WEIGHTS = {"title": 3.0, "lede": 1.5, "body": 1.0}
+EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
+PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
+STOP_PHRASE_BONUS = 4.0
+MAX_PREFIX_TERMS = 50
+
+
+def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
+    """Separate the parts of words from hyphenated compounds (which share a position)."""
+    parts, compounds = [], []
+    for i, t in enumerate(tokens):
+        is_compound = i + 1 < len(tokens) and tokens[i + 1].pos == t.pos
+        (compounds if is_compound else parts).append(t)
+    return parts, compounds
+
+
+@dataclass
+class Plan:
+    """The Whoosh queries for one user query, and what to mark in the results."""
+
+    required: list[wq.Query] = field(default_factory=list)
+    excluded: list[wq.Query] = field(default_factory=list)
+    filters: list[wq.Query] = field(default_factory=list)
+    bonus: list[wq.Query] = field(default_factory=list)
+    stems: set[str] = field(default_factory=set)
+    exact: set[str] = field(default_factory=set)
+    notices: list[str] = field(default_factory=list)
+    sequence: wq.Query | None = None
+
+    def match_terms(self) -> MatchTerms:
+        return MatchTerms(frozenset(self.stems), frozenset(self.exact))
+
+    def query(self, loose: bool = False, strict: bool = False) -> wq.Query | None:
+        """The main query: all clauses required, or any of them when ``loose``.
+
+        ``strict`` also requires the exact sequence of a query made mostly of stop words.
+        """
+        if strict and self.sequence is not None:
+            return wq.And([self.query(), self.sequence])
+        if self.required:
+            combine = wq.Or if loose else wq.And
+            main: wq.Query = combine(self.required) if len(self.required) > 1 \
+                else self.required[0]
+        elif self.excluded or self.filters:
+            main = wq.Every()
+        else:
+            return None
+        if self.excluded:
+            main = wq.AndNot(main, wq.Or(self.excluded))
+        if self.bonus and self.required:
+            main = wq.AndMaybe(main, wq.Or(self.bonus))
+        return main
+
+    def filter(self) -> wq.Query | None:
+        return wq.And(self.filters) if self.filters else None
+
+
+class Planner:
+    """Builds a Plan against one index reader."""
+
+    def __init__(self, reader, facet_names: dict[str, dict[str, list[str]]],
+                 corrections: dict[str, str] | None = None):
+        self.reader = reader
+        self.facet_names = facet_names
+        self.corrections = corrections or {}
+
+    def plan(self, parsed: ParsedQuery) -> Plan:
+        plan = Plan()
+        for node in parsed.root.nodes:
+            if isinstance(node, Not):
+                q = self.node(node.node, plan, negated=True)
+                if q is not None:
+                    plan.excluded.append(q)
+            elif isinstance(node, Filter):
+                plan.filters.append(self.filter_query(node, plan))
+            else:
+                q = self.node(node, plan)
+                if q is not None:
+                    plan.required.append(q)
+        self.add_bonuses(parsed, plan)
+        return plan
+
+    def node(self, node: Node, plan: Plan, negated: bool = False) -> wq.Query | None:
+        if isinstance(node, Word):
+            return self.word(node, plan, negated)
+        if isinstance(node, Phrase):
+            return self.phrase(node, plan, negated)
+        if isinstance(node, Filter):
+            return self.filter_query(node, plan)
+        if isinstance(node, Not):
+            return None  # a double negation inside a group: ignored
+        children = [q for q in (self.node(n, plan, negated) for n in node.nodes) if q is not None]
+        if not children:
+            return None
+        if len(children) == 1:
+            return children[0]
+        return wq.Or(children) if isinstance(node, AnyOf) else wq.And(children)
+
+    def fields(self, fieldname: str | None) -> list[str]:
+        return ["title"] if fieldname == "title" else list(WEIGHTS)
+
+    def word(self, word: Word, plan: Plan, negated: bool) -> wq.Query | None:
+        text = self.corrections.get(word.text, word.text)
+        tokens = analyze(text)
+        parts, compounds = split_compounds(tokens)
+        if not parts:
+            return None
+        fields = self.fields(word.field)
+
+        def anyfield(term: str, boost: float = 1.0) -> wq.Query:
+            return wq.Or([wq.Term(f, term, boost=WEIGHTS[f] * boost) for f in fields])
+
+        if word.prefix and len(parts) == 1:
+            expanded = self.expand_prefix(parts[0].text, fields)
+            if not negated:
+                plan.stems.update(expanded)
+            terms = [wq.Term(f, t, boost=WEIGHTS[f]) for f in fields for t in expanded]
+            return wq.Or(terms) if terms else wq.NullQuery
+        if not negated:
+            plan.stems.update(t.text for t in tokens)
+        q = wq.And([anyfield(p.text) for p in parts]) if len(parts) > 1 else anyfield(
+            parts[0].text)
+        if compounds:
+            # The compound itself (Saint-Denis) outranks both parts far apart.
+            q = wq.Or([anyfield(compounds[0].text, boost=2.0), q])
+        return q
+
+    def expand_prefix(self, prefix: str, fields: list[str]) -> list[str]:
+        found: set[str] = set()
+        for f in fields:
+            for term in self.reader.expand_prefix(f, prefix):
+                found.add(term.decode("utf-8") if isinstance(term, bytes) else term)
+                if len(found) >= MAX_PREFIX_TERMS:
+                    return sorted(found)
+        return sorted(found)
+
+    def phrase(self, phrase: Phrase, plan: Plan, negated: bool) -> wq.Query | None:
+        words = [t.text for t in split_compounds(analyze(phrase.text, stemmed=False))[0]]
+        if not words:
+            return None
+        if not negated:
+            plan.exact.update(words)
+        fields = ["title_exact"] if phrase.field == "title" else list(EXACT_BONUS)
+        if len(words) == 1:
+            return wq.Or([wq.Term(f, words[0]) for f in fields])
+        return wq.Or([wq.Phrase(f, words) for f in fields])
+
+    def filter_query(self, node: Filter, plan: Plan) -> wq.Query:
+        names = self.facet_names.get(node.field, {})
+        key = " ".join(t.text for t in analyze(node.value, stemmed=False))
+        values = names.get(key, [])
+        if not values:
+            label = "source" if node.field == "source" else "rubrique"
+            plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
+            return wq.Term(node.field, node.value)
+        return wq.Or([wq.Term(node.field, v) for v in values])
+
+    def add_bonuses(self, parsed: ParsedQuery, plan: Plan) -> None:
+        """Reward exact forms, words close together, and the exact sequence of stop words."""
+        words = [w for w in parsed.positive() if isinstance(w, Word) and not w.prefix]
+        folded: list[str] = []
+        stems: list[str] = []
+        for w in words:
+            text = self.corrections.get(w.text, w.text)
+            parts = split_compounds(analyze(text, stemmed=False, removestops=False))[0]
+            folded.extend(p.text for p in parts)
+            stems.extend(p.text for p in split_compounds(analyze(text))[0])
+        for word in set(folded):
+            plan.bonus.extend(wq.Term(f, word, boost=b) for f, b in EXACT_BONUS.items())
+        if len(stems) > 1:
+            plan.bonus.append(wq.Phrase("title", stems, slop=2, boost=PROXIMITY_BONUS["title"]))
+            plan.bonus.append(wq.Phrase("body", stems, slop=4, boost=PROXIMITY_BONUS["body"]))
+        stopped = len(folded) - len(stems)
+        if len(folded) > 1 and stopped * 2 >= len(folded):
+            # La Poste, Les Républicains: the exact sequence is what was meant.
+            sequence = wq.Or([wq.Phrase(f, folded, boost=STOP_PHRASE_BONUS)
+                              for f in EXACT_BONUS])
+            plan.bonus.append(sequence)
+            plan.sequence = sequence
+            if not plan.required:
+                plan.required.append(sequence)
+                plan.exact.update(folded)
+        elif folded and not stems and not plan.required:
+            # A single stop word (On): find it as written.
+            plan.required.append(wq.Or([wq.Term(f, folded[0]) for f in EXACT_BONUS]))
+            plan.exact.update(folded)

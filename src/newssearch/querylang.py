@@ -1,0 +1,233 @@
+"""The query language: words, "phrases", -exclusions, OR, (groups), titre:/source:/rubrique:.
+
+Parsing never fails: malformed input degrades to the words it contains and a
+French notice says what was ignored.
+
+>>> parse('retraites -grève titre:"Élysée" source:AFP').root
+AllOf(nodes=(Word(text='retraites', field=None, prefix=False), Not(node=Word(text='grève', \
+field=None, prefix=False)), Phrase(text='Élysée', field='title'), Filter(field='source', \
+value='AFP')))
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MAX_QUERY_CHARS = 1000
+MAX_WORDS = 32
+
+FIELDS = {"titre": "title", "title": "title", "source": "source", "rubrique": "section",
+          "section": "section"}
+FILTER_FIELDS = {"source", "section"}
+QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
+_FIELD = re.compile(r"(\w+):(?=[^\s:])")
+_STOP_CHARS = set('()"«»“”„') | {" ", "\t", "\n"}
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    field: str | None = None
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    nodes: tuple[Node, ...]
+
+
+Node = Word | Phrase | Filter | Not | AnyOf | AllOf
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A parsed query and the notices about what was ignored or changed."""
+
+    text: str
+    root: AllOf
+    notices: tuple[str, ...] = field(default=())
+
+    def positive(self) -> list[Word | Phrase]:
+        """Return the words and phrases the results should contain, in order."""
+        found: list[Word | Phrase] = []
+
+        def walk(node: Node) -> None:
+            if isinstance(node, Word | Phrase):
+                found.append(node)
+            elif isinstance(node, AnyOf | AllOf):
+                for child in node.nodes:
+                    walk(child)
+
+        walk(self.root)
+        return found
+
+
+def clean(text: str) -> str:
+    """Drop control characters and lone surrogates, normalise to NFC, cap the length."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c
+                   for c in text[:MAX_QUERY_CHARS])
+    return unicodedata.normalize("NFC", text).strip()
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.i = 0
+        self.notices: list[str] = []
+        self.words = 0
+
+    def notice(self, message: str) -> None:
+        if message not in self.notices:
+            self.notices.append(message)
+
+    def parse(self) -> AllOf:
+        nodes = self.sequence(depth=0)
+        return AllOf(tuple(nodes))
+
+    def sequence(self, depth: int) -> list[Node]:
+        nodes: list[Node] = []
+        pending_or = False
+        while True:
+            self.skip_space()
+            if self.i >= len(self.text):
+                if depth > 0:
+                    self.notice("Parenthèse non fermée : elle a été ignorée.")
+                break
+            if self.text[self.i] == ")":
+                self.i += 1
+                if depth > 0:
+                    break
+                self.notice("Parenthèse fermante en trop : elle a été ignorée.")
+                continue
+            node = self.unary(depth)
+            if node == "OR":
+                pending_or = bool(nodes)
+                continue
+            if node is None:
+                continue
+            if pending_or and not isinstance(nodes[-1], Not) and not isinstance(node, Not):
+                previous = nodes[-1]
+                left = previous.nodes if isinstance(previous, AnyOf) else (previous,)
+                nodes[-1] = AnyOf((*left, node))
+            else:
+                nodes.append(node)
+            pending_or = False
+        return nodes
+
+    def skip_space(self) -> None:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+
+    def unary(self, depth: int) -> Node | str | None:
+        text, i = self.text, self.i
+        # Only "-" at the start of a word excludes; Jong-un and COVID-19 stay whole.
+        if text[i] == "-" and i + 1 < len(text) and not text[i + 1].isspace():
+            self.i += 1
+            node = self.atom(depth)
+            if node is None or node == "OR":
+                return None
+            return Not(node)
+        return self.atom(depth)
+
+    def atom(self, depth: int) -> Node | str | None:
+        text = self.text
+        if text[self.i] == "(":
+            self.i += 1
+            nodes = self.sequence(depth + 1)
+            return AllOf(tuple(nodes)) if len(nodes) > 1 else (nodes[0] if nodes else None)
+        fieldname = None
+        m = _FIELD.match(text, self.i)
+        if m:
+            fieldname = FIELDS.get(m.group(1).lower())
+            if fieldname is None:
+                self.notice(f"Champ inconnu « {m.group(1)} » : cherché comme un mot. "
+                            "Champs possibles : titre, source, rubrique.")
+                self.i = m.start(1)
+                return self.word(None)
+            self.i = m.end()
+        if self.i < len(text) and text[self.i] in QUOTES:
+            close = QUOTES[text[self.i]]
+            end = text.find(close, self.i + 1)
+            if end == -1 and close != '"':
+                end = text.find('"', self.i + 1)
+            if end == -1:
+                self.notice("Guillemets non fermés : la suite est cherchée mot à mot.")
+                self.i += 1
+                return None
+            phrase = text[self.i + 1:end].strip()
+            self.i = end + 1
+            if not phrase:
+                return None
+            if fieldname in FILTER_FIELDS:
+                return Filter(fieldname, phrase)
+            return Phrase(phrase, fieldname)
+        return self.word(fieldname)
+
+    def word(self, fieldname: str | None) -> Node | str | None:
+        text, start = self.text, self.i
+        while self.i < len(text) and text[self.i] not in _STOP_CHARS and not (
+                text[self.i].isspace()):
+            self.i += 1
+        if self.i == start:  # a stray quote closing nothing
+            self.i += 1
+            return None
+        word = text[start:self.i]
+        if word in ("OR", "OU") and fieldname is None:
+            return "OR"
+        if fieldname in FILTER_FIELDS:
+            return Filter(fieldname, word)
+        prefix = False
+        if word.strip("*") == "":
+            self.notice("« * » seul ne cherche rien : ignoré.")
+            return None
+        if word.startswith("*"):
+            word = word.lstrip("*")
+            self.notice("Les jokers en début de mot ne sont pas pris en charge : ignorés.")
+        if word.endswith("*"):
+            word = word.rstrip("*")
+            prefix = len(word) >= 3
+            if not prefix and word:
+                self.notice("Un joker demande au moins 3 lettres avant « * ».")
+        if not any(c.isalnum() for c in word):
+            return None
+        self.words += 1
+        if self.words > MAX_WORDS:
+            self.notice(f"Requête trop longue : seuls les {MAX_WORDS} premiers mots comptent.")
+            return None
+        return Word(word, fieldname, prefix)
+
+
+def parse(text: str) -> ParsedQuery:
+    """Parse a user's query; never raises."""
+    cleaned = clean(text)
+    notices: list[str] = []
+    if len(text) > MAX_QUERY_CHARS:
+        notices.append(f"Requête tronquée à {MAX_QUERY_CHARS} caractères.")
+    parser = _Parser(cleaned)
+    root = parser.parse()
+    return ParsedQuery(cleaned, root, tuple(notices + parser.notices))

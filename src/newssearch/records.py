@@ -1,0 +1,133 @@
+"""The plain records SearchService returns; the web page, the API and the CLI render them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+SORTS = ("relevance", "date")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+
+
+class BadRequest(ValueError):
+    """A request parameter is invalid; the message says which and why (in French)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a user asked for."""
+
+    q: str
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    date_from: date | None = None
+    date_to: date | None = None
+    section: str | None = None
+    source: str | None = None
+    collapse: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page <= MAX_PAGE:
+            raise BadRequest("bad_page", f"« page » doit être entre 1 et {MAX_PAGE}.")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise BadRequest("bad_per_page",
+                             f"« per_page » doit être entre 1 et {MAX_PER_PAGE}.")
+        if self.sort not in SORTS:
+            raise BadRequest("bad_sort", "« sort » vaut « relevance » ou « date ».")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadRequest("bad_date_range", "La date « from » est après la date « to ».")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result, with its title and snippet already escaped and marked."""
+
+    id: str
+    title: str
+    title_html: str
+    snippet_html: str
+    url: str
+    date: date | None
+    source: str
+    section: str
+    score: float
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A corrected query, in the index's own spelling, and how many results it has."""
+
+    text: str
+    html: str
+    total: int
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results and everything the page around it shows."""
+
+    query: str
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    sort: str
+    took_ms: float
+    hits: tuple[Hit, ...]
+    suggestion: Suggestion | None = None
+    notices: tuple[str, ...] = ()
+    facets: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """Return the API's JSON body."""
+        data = asdict(self)
+        for hit in data["hits"]:
+            hit["date"] = hit["date"].isoformat() if hit["date"] else None
+        data["notices"] = list(self.notices)
+        data["facets"] = {k: [asdict(v) for v in vs] for k, vs in self.facets.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """A whole article, as the article page shows it."""
+
+    id: str
+    title: str
+    title_html: str
+    lede_html: str
+    body_html: str
+    url: str
+    date: date | None
+    source: str
+    section: str
+    tags: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        data["tags"] = list(self.tags)
+        return data
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What /health reports."""
+
+    documents: int
+    schema_version: int
+    built_at: str

@@ -1,0 +1,316 @@
+"""SearchService: the one entry point the web page, the API and the CLI search through."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh import scoring, sorting
+
+from newssearch import indexer, store
+from newssearch.analysis import analyze, terms
+from newssearch.highlight import MatchTerms, highlight, snippet
+from newssearch.queries import WEIGHTS, Planner, split_compounds
+from newssearch.querylang import ParsedQuery, Word, parse
+from newssearch.records import (
+    ArticleView,
+    FacetValue,
+    Hit,
+    IndexInfo,
+    SearchPage,
+    SearchRequest,
+    Suggestion,
+)
+from newssearch.spelling import Vocabulary
+
+FACETS = ("section", "source", "year")
+FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one
+
+
+class Generation:
+    """One opened index generation and what is computed once per generation."""
+
+    def __init__(self, ix, path: Path, toc: int):
+        self.ix, self.path, self.toc = ix, path, toc
+        self._lock = threading.Lock()
+        self._vocabulary: Vocabulary | None = None
+        self._facet_names: dict[str, dict[str, list[str]]] | None = None
+
+    def warm_up(self) -> None:
+        """Compute the per-generation caches now rather than in the first request."""
+        with self.searcher() as searcher:
+            self.facet_names(searcher.reader())
+            self.vocabulary(searcher.reader())
+
+    def searcher(self):
+        return self.ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2))
+
+    def vocabulary(self, reader) -> Vocabulary:
+        with self._lock:
+            if self._vocabulary is None:
+                df: Counter[str] = Counter()
+                for fieldname in ("title_exact", "body_exact"):
+                    for word, info in reader.iter_field(fieldname):
+                        df[word.decode("utf-8")] += info.doc_frequency()
+                self._vocabulary = Vocabulary(dict(df))
+        return self._vocabulary
+
+    def facet_names(self, reader) -> dict[str, dict[str, list[str]]]:
+        """Map folded section and source names onto the names as written."""
+        with self._lock:
+            if self._facet_names is None:
+                names: dict[str, dict[str, list[str]]] = {}
+                for fieldname in ("section", "source"):
+                    names[fieldname] = {}
+                    for value in reader.field_terms(fieldname):
+                        key = " ".join(terms(value, stemmed=False))
+                        names[fieldname].setdefault(key, []).append(value)
+                self._facet_names = names
+        return self._facet_names
+
+
+class SearchService:
+    """Search one index directory; follows rebuilds and updates without a restart."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._lock = threading.Lock()
+        self._generation: Generation | None = None
+
+    def generation(self) -> Generation:
+        """Return the live generation, reopening it when a rebuild or update landed."""
+        path = store.current_generation(self.index_dir)
+        gen = self._generation
+        if gen is not None and gen.path == path and gen.toc == gen.ix.latest_generation():
+            return gen
+        with self._lock:
+            gen = self._generation
+            if gen is None or gen.path != path:
+                ix, path, _ = indexer.open_index(self.index_dir)
+                gen = Generation(ix, path, ix.latest_generation())
+            elif gen.toc != gen.ix.latest_generation():
+                gen = Generation(gen.ix, gen.path, gen.ix.latest_generation())
+            # The previous generation is not closed: a request may still be reading it.
+            self._generation = gen
+        return gen
+
+    def info(self) -> IndexInfo:
+        gen = self.generation()
+        meta = store.IndexMeta.read(gen.path)
+        return IndexInfo(gen.ix.doc_count(), meta.schema_version, meta.built_at)
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Run a query and return one page of marked results with facets."""
+        started = time.perf_counter()
+        parsed = parse(request.q)
+        gen = self.generation()
+        with gen.searcher() as searcher:
+            reader = searcher.reader()
+            names = gen.facet_names(reader)
+            notices = list(parsed.notices)
+            corrections, suggested = self._typos(parsed, searcher, gen)
+            plan = Planner(reader, names, corrections).plan(parsed)
+            browsing = bool(request.section or request.source or request.date_from
+                            or request.date_to)
+            if plan.query() is None and not browsing:
+                notices.append("Requête vide : tapez un ou plusieurs mots.")
+                return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
+                                  request.sort, _ms(started), (), None, tuple(notices), {})
+            filters = self._filters(request, plan, names)
+            results, partial = self._execute(searcher, plan, filters, request)
+            if suggested and (results.is_empty() or partial):
+                # The rare word spoils the query: search for its correction instead.
+                corrections, suggested = {**corrections, **suggested}, {}
+                plan = Planner(reader, names, corrections).plan(parsed)
+                results, partial = self._execute(searcher, plan, filters, request)
+            notices.extend(plan.notices)
+            if partial:
+                notices.append("Aucun article ne contient tous les mots : "
+                               "voici ceux qui en contiennent une partie.")
+            suggestion = None
+            if corrections:
+                shown = self._display(corrections, searcher)
+                notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
+                               f"« {_apply(parsed, shown)} ».")
+                suggestion = self._suggestion(parsed, shown, len(results))
+            elif suggested:
+                shown = self._display(suggested, searcher)
+                other = Planner(reader, names, suggested).plan(parsed).query()
+                count = len(self._run(searcher, other, filters, request, facets=False))
+                if count > len(results):
+                    suggestion = self._suggestion(parsed, shown, count)
+            page = self._page(results, request, plan.match_terms())
+            facets = {name: _facet_values(name, results.groups(name)) for name in FACETS}
+            total = len(results)
+            pages = max(1, math.ceil(total / request.per_page)) if total else 0
+            return SearchPage(parsed.text, total, request.page, request.per_page, pages,
+                              request.sort, _ms(started), page, suggestion, tuple(notices),
+                              facets)
+
+    def _execute(self, searcher, plan, filters, request: SearchRequest):
+        """Run a plan: the exact sequence first if it has one, then all words, then any."""
+        if plan.sequence is not None:
+            # La Poste: the articles with the exact sequence, if there are any.
+            results = self._run(searcher, plan.query(strict=True), filters, request)
+            if not results.is_empty():
+                return results, False
+        results = self._run(searcher, plan.query(), filters, request)
+        if results.is_empty() and len(plan.required) > 1:
+            loose = self._run(searcher, plan.query(loose=True), filters, request)
+            if not loose.is_empty():
+                return loose, True
+        return results, False
+
+    def _filters(self, request: SearchRequest, plan, names) -> wq.Query | None:
+        filters = list(plan.filters)
+        for fieldname, value in (("section", request.section), ("source", request.source)):
+            if value:
+                key = " ".join(terms(value, stemmed=False))
+                values = names[fieldname].get(key, [value])
+                filters.append(wq.Or([wq.Term(fieldname, v) for v in values]))
+        if request.date_from or request.date_to:
+            start = datetime.combine(request.date_from, datetime.min.time()) \
+                if request.date_from else None
+            end = datetime.combine(request.date_to, datetime.max.time()) \
+                if request.date_to else None
+            filters.append(wq.DateRange("date", start, end))
+        return wq.And(filters) if filters else None
+
+    def _run(self, searcher, q, filters, request: SearchRequest, facets: bool = True):
+        kwargs = {}
+        if facets:
+            kwargs["groupedby"] = {name: sorting.FieldFacet(name) for name in FACETS}
+            kwargs["maptype"] = sorting.Count
+        if request.sort == "date":
+            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+        if request.collapse:
+            kwargs["collapse"] = sorting.FieldFacet("title_key")
+        limit = request.page * request.per_page
+        return searcher.search(q or wq.Every(), filter=filters, limit=limit, terms=False,
+                               **kwargs)
+
+    def _page(self, results, request: SearchRequest, match: MatchTerms) -> tuple[Hit, ...]:
+        hits = []
+        start = (request.page - 1) * request.per_page
+        collapsed = getattr(results, "collapsed_counts", {}) or {}
+        keys = results.searcher.reader().column_reader("title_key") if collapsed else None
+        for rank in range(start, min(start + request.per_page, results.scored_length())):
+            hit = results[rank]
+            fields = hit.fields()
+            text = "\n\n".join(p for p in (fields.get("lede"), fields.get("body")) if p)
+            date = fields.get("date")
+            duplicates = collapsed.get(keys[hit.docnum], 0) if keys is not None else 0
+            hits.append(Hit(
+                id=fields["id"], title=fields.get("title", ""),
+                title_html=highlight(fields.get("title", ""), match),
+                snippet_html=snippet(text, match), url=fields.get("url") or "",
+                date=date.date() if date else None, source=fields.get("source") or "",
+                section=fields.get("section") or "",
+                score=round(hit.score or 0.0, 4), duplicates=duplicates))
+        return tuple(hits)
+
+    def _typos(self, parsed: ParsedQuery, searcher, gen: Generation):
+        """Find words with no (or very few) matches and their likely corrections."""
+        reader = searcher.reader()
+        forced: dict[str, str] = {}
+        suggested: dict[str, str] = {}
+        for word in parsed.positive():
+            if not isinstance(word, Word) or word.prefix:
+                continue
+            parts, compounds = split_compounds(analyze(word.text))
+            folded = terms(word.text, stemmed=False)
+            if len(parts) != 1 or compounds or len(folded) != 1:
+                continue
+            df = max(reader.doc_frequency(f, parts[0].text) for f in WEIGHTS)
+            if df > FEW_MATCHES:
+                continue
+            fix = gen.vocabulary(reader).correct(folded[0])
+            if fix is None:
+                continue
+            if df == 0:
+                forced[word.text] = fix[0]
+            elif fix[1] >= 10 * df:
+                suggested[word.text] = fix[0]
+        return forced, suggested
+
+    def _display(self, corrections: dict[str, str], searcher) -> dict[str, str]:
+        """Return corrections in their accented form, as the articles write them."""
+        return {typed: surface_form(searcher, folded) for typed, folded in corrections.items()}
+
+    def _suggestion(self, parsed: ParsedQuery, shown: dict[str, str], total: int) -> Suggestion:
+        text = _apply(parsed, shown)
+        html = _apply(parsed, {k: f"<em>{_esc(v)}</em>" for k, v in shown.items()}, escape=True)
+        return Suggestion(text, html, total)
+
+    def article(self, article_id: str, q: str = "") -> ArticleView | None:
+        """Return one article, with the words of ``q`` marked."""
+        gen = self.generation()
+        with gen.searcher() as searcher:
+            fields = searcher.document(id=article_id)
+            if fields is None:
+                return None
+            plan = Planner(searcher.reader(), gen.facet_names(searcher.reader())).plan(parse(q))
+        match = plan.match_terms()
+        date = fields.get("date")
+        return ArticleView(
+            id=fields["id"], title=fields.get("title", ""),
+            title_html=highlight(fields.get("title", ""), match),
+            lede_html=highlight(fields.get("lede", ""), match),
+            body_html="".join(f"<p>{highlight(p, match)}</p>"
+                              for p in (fields.get("body") or "").split("\n\n") if p.strip()),
+            url=fields.get("url") or "", date=date.date() if date else None,
+            source=fields.get("source") or "", section=fields.get("section") or "",
+            tags=tuple(t for t in (fields.get("tags") or "").split(",") if t))
+
+
+def surface_form(searcher, folded: str) -> str:
+    """Return how the articles write a folded word: ``presidentielle`` -> ``présidentielle``."""
+    q = wq.Or([wq.Term("title_exact", folded), wq.Term("body_exact", folded)])
+    forms: Counter[str] = Counter()
+    for hit in searcher.search(q, limit=3, terms=False):
+        fields = hit.fields()
+        for text in (fields.get("title", ""), fields.get("lede", ""), fields.get("body", "")):
+            for t in analyze(text, stemmed=False):
+                if t.text == folded:
+                    forms[text[t.start:t.end]] += 1
+    if not forms:
+        return folded
+    lower = Counter({f.lower(): n for f, n in forms.items() if f[:1].islower()})
+    # A word always capitalised is a name (Macron); otherwise the common noun's form.
+    return (lower or forms).most_common(1)[0][0]
+
+
+def _apply(parsed: ParsedQuery, replacements: dict[str, str], escape: bool = False) -> str:
+    words = []
+    for word in parsed.text.split():
+        stripped = word.strip("\"«»“”()")
+        if stripped in replacements:
+            lead = word[: word.index(stripped)]
+            tail = word[word.index(stripped) + len(stripped):]
+            word = (_esc(lead) if escape else lead) + replacements[stripped] + (
+                _esc(tail) if escape else tail)
+        elif escape:
+            word = _esc(word)
+        words.append(word)
+    return " ".join(words)
+
+
+def _esc(text: str) -> str:
+    from html import escape
+    return escape(text, quote=False)
+
+
+def _facet_values(name: str, groups: dict) -> tuple[FacetValue, ...]:
+    values = [FacetValue(str(k), int(n)) for k, n in groups.items() if k not in (None, "", b"")]
+    if name == "year":
+        return tuple(sorted(values, key=lambda v: v.value, reverse=True))
+    return tuple(sorted(values, key=lambda v: (-v.count, v.value)))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,50 @@
+"""Spelling corrections from the index's own vocabulary.
+
+A typo is one or two edits away from a word the index knows, a swap of two
+neighbouring letters counting as one edit (optimal string alignment distance).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+MIN_DF = 2  # words seen in a single document are often typos themselves
+
+
+def max_edits(word: str) -> int:
+    """Edits allowed for a word: none under 5 letters, 1 from 5, 2 from 9."""
+    return 0 if len(word) < 5 else (1 if len(word) < 9 else 2)
+
+
+class Vocabulary:
+    """Folded words with their document frequencies, bucketed by length."""
+
+    def __init__(self, frequencies: dict[str, int]):
+        self.df = frequencies
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for word, df in frequencies.items():
+            if df >= MIN_DF and word.isalpha():
+                self._by_length[len(word)].append(word)
+
+    def correct(self, word: str) -> tuple[str, int] | None:
+        """Return the most frequent known word closest to ``word``, with its frequency."""
+        edits = max_edits(word)
+        if not edits:
+            return None
+        best: tuple[int, int, str] | None = None
+        for length in range(len(word) - edits, len(word) + edits + 1):
+            choices = self._by_length.get(length)
+            if not choices:
+                continue
+            for candidate, dist, _ in process.extract(
+                    word, choices, scorer=OSA.distance, score_cutoff=edits, limit=20):
+                # Keep the first letter: people rarely mistype it, and it cuts noise.
+                if dist == 0 or candidate[0] != word[0]:
+                    continue
+                key = (int(dist), -self.df[candidate], candidate)
+                if best is None or key < best:
+                    best = key
+        return (best[2], -best[1]) if best else None
