@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import click
 
 from newssearch import indexer, store
 from newssearch.corpus import Problem
+from newssearch.records import SearchRequest
+from newssearch.search import SearchService
 
 INDEX_OPTION = click.option(
     "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -114,6 +119,60 @@ def stats(index_dir: Path) -> None:
     click.echo("Sections:       " + ", ".join(f"{k} ({n})" for k, n in s.sections))
     click.echo("Sources:        " + ", ".join(f"{k} ({n})" for k, n in s.sources[:10])
                + (f" and {len(s.sources) - 10} more" if len(s.sources) > 10 else ""))
+
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _terminal(fragment: str, colour: bool) -> str:
+    """Turn marked HTML into terminal text, marks in bold yellow when colour is on."""
+    def show(m: re.Match) -> str:
+        return click.style(m.group(1), fg="yellow", bold=True) if colour else m.group(1)
+    return html.unescape(_MARK.sub(show, fragment))
+
+
+@cli.command()
+@click.argument("query")
+@INDEX_OPTION
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Results per page.")
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response body.")
+def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
+           as_json: bool) -> None:
+    """Search the index for QUERY.
+
+    Example:
+
+        newssearch search 'reforme des retraites -greve' --sort date
+    """
+    try:
+        service = SearchService(index_dir)
+        result = service.search(SearchRequest(q=query, page=page, per_page=limit, sort=sort))
+    except store.IndexUnavailable as e:
+        raise click.ClickException(str(e)) from e
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    colour = sys.stdout.isatty()
+    click.echo(f"{result.total} résultat{'s' if result.total != 1 else ''} "
+               f"({result.took_ms / 1000:.3f} s) pour « {result.query} »")
+    for notice in result.notices:
+        click.echo(f"  {notice}")
+    if result.suggestion:
+        click.echo(f"  Essayez avec l’orthographe : {result.suggestion.text} "
+                   f"({result.suggestion.total})")
+    for n, hit in enumerate(result.hits, (page - 1) * limit + 1):
+        meta = " · ".join(x for x in (hit.date.isoformat() if hit.date else "", hit.source,
+                                      hit.section) if x)
+        dups = f"  (+ {hit.duplicates} similaires)" if hit.duplicates else ""
+        click.echo(f"\n{n}. {_terminal(hit.title_html, colour)}{dups}")
+        click.echo(f"   {meta}  [{hit.id}]")
+        click.echo(f"   {_terminal(hit.snippet_html, colour)}")
+    if result.pages > page:
+        click.echo(f"\nPage {page}/{result.pages} — suivante : --page {page + 1}")
 
 
 @cli.command()

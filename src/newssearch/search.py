@@ -268,13 +268,57 @@ class SearchService:
             tags=tuple(t for t in (fields.get("tags") or "").split(",") if t))
 
 
-def surface_form(searcher, folded: str) -> str:
+    def suggest(self, q: str, limit: int = 8) -> list[str]:
+        """Complete the last word of ``q`` with the index's most frequent words."""
+        words = parse(q).text.split()
+        if not words:
+            return []
+        prefix = terms(words[-1], stemmed=False)
+        if len(prefix) != 1 or len(prefix[0]) < 2:
+            return []
+        gen = self.generation()
+        with gen.searcher() as searcher:
+            vocabulary = gen.vocabulary(searcher.reader())
+            completions = vocabulary.complete(prefix[0], limit)
+            head = " ".join(words[:-1])
+            return [f"{head} {surface_form(searcher, w, titles_only=True)}".strip()
+                    for w in completions]
+
+    def related(self, article_id: str, limit: int = 5) -> tuple[Hit, ...]:
+        """Return articles like this one (more-like-this on the body)."""
+        gen = self.generation()
+        with gen.searcher() as searcher:
+            docnum = searcher.document_number(id=article_id)
+            if docnum is None:
+                return ()
+            own_key = searcher.stored_fields(docnum).get("title")
+            found = []
+            for hit in searcher.more_like(docnum, "body", top=limit * 2, numterms=12):
+                fields = hit.fields()
+                if fields.get("title") == own_key:
+                    continue  # a republished copy of the same story
+                date = fields.get("date")
+                found.append(Hit(
+                    id=fields["id"], title=fields.get("title", ""),
+                    title_html=highlight(fields.get("title", ""), MatchTerms()),
+                    snippet_html="", url=fields.get("url") or "",
+                    date=date.date() if date else None, source=fields.get("source") or "",
+                    section=fields.get("section") or "", score=round(hit.score or 0.0, 4)))
+                if len(found) == limit:
+                    break
+            return tuple(found)
+
+
+def surface_form(searcher, folded: str, titles_only: bool = False) -> str:
     """Return how the articles write a folded word: ``presidentielle`` -> ``présidentielle``."""
-    q = wq.Or([wq.Term("title_exact", folded), wq.Term("body_exact", folded)])
+    q = wq.Term("title_exact", folded)
+    if not titles_only:
+        q = wq.Or([q, wq.Term("body_exact", folded)])
     forms: Counter[str] = Counter()
     for hit in searcher.search(q, limit=3, terms=False):
         fields = hit.fields()
-        for text in (fields.get("title", ""), fields.get("lede", ""), fields.get("body", "")):
+        texts = ("title",) if titles_only else ("title", "lede", "body")
+        for text in (fields.get(name, "") for name in texts):
             for t in analyze(text, stemmed=False):
                 if t.text == folded:
                     forms[text[t.start:t.end]] += 1

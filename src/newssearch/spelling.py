@@ -6,6 +6,9 @@ neighbouring letters counting as one edit (optimal string alignment distance).
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 from collections import defaultdict
 
 from rapidfuzz import process
@@ -28,6 +31,17 @@ class Vocabulary:
         for word, df in frequencies.items():
             if df >= MIN_DF and word.isalpha():
                 self._by_length[len(word)].append(word)
+        self._sorted = sorted(w for words in self._by_length.values() for w in words)
+
+    def complete(self, prefix: str, limit: int = 8) -> list[str]:
+        """Return up to ``limit`` known words starting with ``prefix``, most frequent first."""
+        start = bisect.bisect_left(self._sorted, prefix)
+        matches = []
+        for word in itertools.islice(self._sorted, start, None):
+            if not word.startswith(prefix):
+                break
+            matches.append(word)
+        return heapq.nlargest(limit, matches, key=lambda w: (self.df[w], w))
 
     def correct(self, word: str) -> tuple[str, int] | None:
         """Return the most frequent known word closest to ``word``, with its frequency."""
@@ -48,3 +62,4 @@ class Vocabulary:
                 if best is None or key < best:
                     best = key
         return (best[2], -best[1]) if best else None
+

@@ -1,0 +1,120 @@
+"""The OpenAPI 3 description of the JSON API."""
+
+from __future__ import annotations
+
+_ERROR = {"type": "object", "required": ["error"], "additionalProperties": False,
+          "properties": {"error": {
+              "type": "object", "required": ["code", "message"], "additionalProperties": False,
+              "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+_DATE = {"type": ["string", "null"], "format": "date"}
+_HIT = {
+    "type": "object",
+    "required": ["id", "title", "title_html", "snippet_html", "url", "date", "source",
+                 "section", "score", "duplicates"],
+    "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"},
+        "title_html": {"type": "string"}, "snippet_html": {"type": "string"},
+        "url": {"type": "string"}, "date": _DATE, "source": {"type": "string"},
+        "section": {"type": "string"}, "score": {"type": "number"},
+        "duplicates": {"type": "integer", "minimum": 0}},
+}
+_FACET = {"type": "array", "items": {
+    "type": "object", "required": ["value", "count"],
+    "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}}}
+_PAGE = {
+    "type": "object",
+    "required": ["query", "total", "page", "per_page", "pages", "sort", "took_ms", "hits",
+                 "suggestion", "notices", "facets"],
+    "properties": {
+        "query": {"type": "string"}, "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        "pages": {"type": "integer", "minimum": 0},
+        "sort": {"type": "string", "enum": ["relevance", "date"]},
+        "took_ms": {"type": "number", "minimum": 0},
+        "hits": {"type": "array", "items": _HIT},
+        "suggestion": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["text", "html", "total"],
+            "properties": {"text": {"type": "string"}, "html": {"type": "string"},
+                           "total": {"type": "integer", "minimum": 0}}}]},
+        "notices": {"type": "array", "items": {"type": "string"}},
+        "facets": {"type": "object", "required": ["section", "source", "year"],
+                   "properties": {"section": _FACET, "source": _FACET, "year": _FACET}},
+    },
+}
+_ARTICLE = {
+    "type": "object",
+    "required": ["id", "title", "title_html", "lede_html", "body_html", "url", "date",
+                 "source", "section", "tags"],
+    "properties": {
+        "id": {"type": "string"}, "title": {"type": "string"},
+        "title_html": {"type": "string"}, "lede_html": {"type": "string"},
+        "body_html": {"type": "string"}, "url": {"type": "string"}, "date": _DATE,
+        "source": {"type": "string"}, "section": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}}},
+}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _param(name: str, schema: dict, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+_ERRORS = {"400": _json(_ERROR, "Paramètre invalide"),
+           "503": _json(_ERROR, "Index indisponible")}
+
+SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "newssearch", "version": "1",
+             "description": "Recherche plein texte dans des articles de presse en français."},
+    "paths": {
+        "/api/search": {"get": {
+            "summary": "Chercher des articles",
+            "parameters": [
+                _param("q", {"type": "string", "maxLength": 10000}, "La requête"),
+                _param("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page"),
+                _param("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
+                       "Résultats par page"),
+                _param("sort", {"type": "string", "enum": ["relevance", "date"]}, "Tri"),
+                _param("from", {"type": "string", "format": "date"}, "Depuis (AAAA-MM-JJ)"),
+                _param("to", {"type": "string", "format": "date"}, "Jusqu’à (AAAA-MM-JJ)"),
+                _param("section", {"type": "string"}, "Rubrique"),
+                _param("source", {"type": "string"}, "Source"),
+            ],
+            "responses": {"200": _json(_PAGE, "Une page de résultats"), **_ERRORS},
+        }},
+        "/api/suggest": {"get": {
+            "summary": "Compléter le dernier mot d’une requête",
+            "parameters": [_param("q", {"type": "string", "maxLength": 10000}, "Début")],
+            "responses": {"200": _json({
+                "type": "object", "required": ["query", "suggestions"],
+                "properties": {"query": {"type": "string"},
+                               "suggestions": {"type": "array", "maxItems": 8,
+                                               "items": {"type": "string"}}}},
+                "Complétions"), **_ERRORS},
+        }},
+        "/api/articles/{id}": {"get": {
+            "summary": "Lire un article",
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                _param("q", {"type": "string", "maxLength": 10000}, "Mots à marquer")],
+            "responses": {"200": _json(_ARTICLE, "L’article"),
+                          "404": _json(_ERROR, "Article inconnu"), **_ERRORS},
+        }},
+        "/health": {"get": {
+            "summary": "État de l’index",
+            "responses": {"200": _json({
+                "type": "object",
+                "required": ["status", "documents", "schema_version", "built_at"],
+                "properties": {"status": {"type": "string"},
+                               "documents": {"type": "integer"},
+                               "schema_version": {"type": "integer"},
+                               "built_at": {"type": "string"}}}, "L’index répond"),
+                "503": _json(_ERROR, "Index indisponible")},
+        }},
+    },
+}
