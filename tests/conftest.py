@@ -55,3 +55,17 @@ def index_dir(tmp_path: Path, corpus_dir: Path) -> Path:
     directory = tmp_path / "index"
     indexer.rebuild([corpus_dir], directory)
     return directory
+
+
+@pytest.fixture
+def app(index_dir: Path):
+    """The Flask app over the test index."""
+    from newssearch.web import create_app
+
+    return create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()

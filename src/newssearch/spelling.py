@@ -14,7 +14,7 @@ from collections import defaultdict
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-MIN_DF = 2  # words seen in a single document are often typos themselves
+COMPLETION_MIN_DF = 2  # words seen in a single document are often typos themselves
 
 
 def max_edits(word: str) -> int:
@@ -28,10 +28,11 @@ class Vocabulary:
     def __init__(self, frequencies: dict[str, int]):
         self.df = frequencies
         self._by_length: dict[int, list[str]] = defaultdict(list)
-        for word, df in frequencies.items():
-            if df >= MIN_DF and word.isalpha():
+        for word in frequencies:
+            if word.isalpha():
                 self._by_length[len(word)].append(word)
-        self._sorted = sorted(w for words in self._by_length.values() for w in words)
+        self._sorted = sorted(w for w, n in frequencies.items()
+                              if n >= COMPLETION_MIN_DF and len(w) > 2 and w.isalpha())
 
     def complete(self, prefix: str, limit: int = 8) -> list[str]:
         """Return up to ``limit`` known words starting with ``prefix``, most frequent first."""
