@@ -73,13 +73,14 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, proc
     def warn(problem: Problem) -> None:
         click.echo(f"warning: {problem}", err=True)
 
+    if update and store.current_generation(index_dir) is None:
+        click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
+        update = False
     try:
-        if update and store.current_generation(index_dir) is not None:
+        if update:
             report = indexer.update(sources, index_dir, on_problem=warn, wait=wait,
                                     progress=_progress_printer("Updating"))
         else:
-            if update:
-                click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
             report = indexer.rebuild(sources, index_dir, on_problem=warn, procs=procs, wait=wait,
                                      progress=_progress_printer("Indexing"))
     except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
