@@ -26,7 +26,7 @@ ANALYSIS_VERSION = 1
 
 APOSTROPHES = "'’ʼ‘′"
 HYPHENS = "\\-‐‑"
-_WORD = re.compile(rf"\w+(?:[{APOSTROPHES}{HYPHENS}]\w+)*")
+WORD = re.compile(rf"\w+(?:[{APOSTROPHES}{HYPHENS}]\w+)*")
 _APOSTROPHE = re.compile(f"[{APOSTROPHES}]")
 _HYPHEN = re.compile(f"[{HYPHENS}]")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -145,7 +145,7 @@ class FrenchTokenizer(Tokenizer):
             yield t
             return
         pos = start_pos
-        for match in _WORD.finditer(value):
+        for match in WORD.finditer(value):
             raw = match.group()
             start = match.start()
             # U+02BC is a letter to the regex but an apostrophe to French typists.

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from newssearch.analysis import STOP_WORDS, analyze, stem
+from newssearch.analysis import STOP_WORDS, WORD, split_word, stem
 
 SNIPPET_CHARS = 200
 MAX_FRAGMENTS = 2
+SCAN_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,34 @@ class MatchTerms:
 
 
 def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
-    """Return merged (start, end, folded word) spans of the words to mark, in order."""
+    """Return (start, end, folded word) spans of the words to mark, in order."""
     found: list[tuple[int, int, str]] = []
-    for t in analyze(text, stemmed=False):
-        word = t.text
-        if word in match.exact or (word not in STOP_WORDS and stem(word) in match.stems):
-            if found and t.start < found[-1][1]:  # a part inside a marked compound
-                continue
-            found.append((t.start, t.end, word))
+    for m in WORD.finditer(text):
+        raw = m.group()
+        words = _ANALYSED.get(raw)
+        if words is None:
+            words = _analyse(raw)
+        base = m.start()
+        for s, e, folded, stemmed, compound in words:
+            if folded in match.exact or (stemmed is not None and stemmed in match.stems):
+                found.append((base + s, base + e, folded))
+                if compound:
+                    break  # the whole compound is marked: not its parts again
     return found
+
+
+# Raw word -> (start, end, folded, stem or None for a stop word, is the compound).
+_ANALYSED: dict[str, tuple[tuple[int, int, str, str | None, bool], ...]] = {}
+
+
+def _analyse(raw: str) -> tuple[tuple[int, int, str, str | None, bool], ...]:
+    parts, compound = split_word(raw, 0)
+    pieces = ([compound] if compound is not None else []) + parts
+    words = tuple((p.start, p.end, p.text, None if p.text in STOP_WORDS else stem(p.text),
+                   p is compound) for p in pieces)
+    if len(_ANALYSED) < 500_000:
+        _ANALYSED[raw] = words
+    return words
 
 
 def mark(text: str, found: list[tuple[int, int, str]], start: int = 0,
@@ -82,7 +102,8 @@ def snippet(text: str, match: MatchTerms, size: int = SNIPPET_CHARS) -> str:
 
     With nothing to mark, the snippet is the start of the text.
     """
-    text = " ".join(text.split())
+    # Very long articles: look for the best passage in their first part only.
+    text = " ".join(text[:SCAN_CHARS].split())
     found = spans(text, match) if match else []
     if not found:
         return _fragment(text, [], 0, size)
