@@ -18,20 +18,18 @@ from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 from newssearch import indexer
-
-webdriver = pytest.importorskip("selenium.webdriver")
-
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -226,6 +224,7 @@ def driver(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[We
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update",
                      "--disable-sync", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     "--lang=fr-FR",
                      f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(argument)
     # Leave any alert open, so that the XSS test sees it instead of an error elsewhere.
@@ -315,11 +314,13 @@ def test_search_without_accents_marks_accented_words(driver: WebDriver, server: 
 def test_spelling_suggestion_link(driver: WebDriver, server: str) -> None:
     open_page(driver, server + "/?q=gouvernemnt", ".count")
     suggestion = driver.find_element(By.CSS_SELECTOR, ".suggestion")
-    assert suggestion.text.startswith("Essayez avec l’orthographe : gouvernement")
+    m = re.fullmatch(r"Essayez avec l’orthographe : gouvernement \((\d+)\)", suggestion.text)
+    assert m, suggestion.text
+    assert suggestion.find_element(By.CSS_SELECTOR, "a em").text == "gouvernement"
 
     follow(driver, suggestion.find_element(By.TAG_NAME, "a"), ".count")
 
-    assert count(driver) == 3
+    assert count(driver) == int(m.group(1)) == 4
     assert not driver.find_elements(By.CSS_SELECTOR, ".suggestion")
     assert driver.find_element(By.ID, "q").get_attribute("value") == "gouvernement"
     assert set(texts(driver, ".hit h2 mark")) == {"gouvernement"}
@@ -403,3 +404,16 @@ def test_hostile_article_is_escaped(driver: WebDriver, server: str) -> None:
     assert_shown_as_text(driver, driver.find_element(By.CSS_SELECTOR, "article h1"))
     assert HOSTILE_SCRIPT in driver.find_element(By.CSS_SELECTOR, "article .body").text
     assert HOSTILE_SCRIPT in driver.title
+
+
+def test_hostile_query_is_escaped(driver: WebDriver, server: str) -> None:
+    open_page(driver, server + "/", "#q")
+    driver.find_element(By.ID, "q").send_keys(f"{HOSTILE_SCRIPT} gouvernemnt" + Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".count")))
+
+    assert_no_alert(driver)
+    assert driver.find_element(By.ID, "q").get_attribute("value") == \
+        f"{HOSTILE_SCRIPT} gouvernemnt"
+    suggestion = driver.find_element(By.CSS_SELECTOR, ".suggestion a")
+    assert suggestion.text == f"{HOSTILE_SCRIPT} gouvernement"
+    assert not driver.find_elements(By.CSS_SELECTOR, "main script")

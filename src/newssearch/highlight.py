@@ -105,8 +105,8 @@ def snippet(text: str, match: MatchTerms, size: int = SNIPPET_CHARS) -> str:
     # Very long articles: look for the best passage in their first part only.
     text = " ".join(text[:SCAN_CHARS].split())
     found = spans(text, match) if match else []
-    if not found:
-        return _fragment(text, [], 0, size)
+    if not found or len(text) <= size:
+        return _fragment(text, found, 0, size)
     # Windows starting shortly before each match; the best holds the most distinct words.
     windows = []
     for i, (s, _, _) in enumerate(found):
