@@ -120,14 +120,10 @@ def test_control_characters_leave_no_trace_in_the_cleaned_text():
     assert parse("retraites\x00grève").text == "retraites grève"
 
 
-@pytest.mark.xfail(strict=True, reason="clean() turns a lone surrogate into '?' (encode "
-                                       "'replace' runs before its Cs check), not into a space")
 def test_lone_surrogate_leaves_no_trace_in_the_cleaned_text():
     assert parse("retraites\ud800grève").text == "retraites grève"
 
 
-@pytest.mark.xfail(strict=True, reason="a field before a group drops its '(' as a stray "
-                                       "character and then blames the balanced ')'")
 def test_field_before_a_group_gives_no_false_parenthesis_notice():
     parsed = parse("titre:(réforme retraites)")
     assert words("titre:(réforme retraites)") == ["réforme", "retraites"]
@@ -143,3 +139,15 @@ def test_notices_are_not_repeated():
 def test_positive_lists_words_and_phrases_but_not_exclusions_or_filters():
     parsed = parse('(Macron OR Borne) "réforme des retraites" -grève source:AFP')
     assert parsed.positive() == [W("Macron"), W("Borne"), Phrase("réforme des retraites")]
+
+
+@pytest.mark.parametrize("query", ["rendez-vous à 12:30", "voir https://www.example.fr/a"])
+def test_times_and_addresses_are_not_fields(query):
+    assert parse(query).notices == ()
+
+
+def test_field_applies_to_a_whole_group():
+    root = parse("titre:(réforme retraites) grève").root
+    assert [(w.text, w.field) for w in parse("titre:(réforme retraites) grève").positive()] == [
+        ("réforme", "title"), ("retraites", "title"), ("grève", None)]
+    assert len(root.nodes) == 2

@@ -13,6 +13,8 @@ import click
 
 from newssearch import indexer, store
 from newssearch.corpus import Problem
+from newssearch.evaluation import EvaluationInputError, load_qrels, load_queries
+from newssearch.evaluation import evaluate as run_evaluation
 from newssearch.records import SearchRequest
 from newssearch.search import SearchService
 
@@ -174,6 +176,45 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
         click.echo(f"   {_terminal(hit.snippet_html, colour)}")
     if result.pages > page:
         click.echo(f"\nPage {page}/{result.pages} — suivante : --page {page + 1}")
+
+
+@cli.command()
+@click.argument("queries", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@INDEX_OPTION
+@click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a TREC run file here.")
+@click.option("--k", type=click.IntRange(10, 100), default=100, show_default=True,
+              help="Results kept per query.")
+def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
+             k: int) -> None:
+    """Measure relevance on judged QUERIES (jsonl) with QRELS (tsv): nDCG@10, MRR@10, R@100.
+
+    Example:
+
+        newssearch evaluate eval/piaf/queries.jsonl eval/piaf/qrels.tsv --index piaf-index
+    """
+    try:
+        judged = load_queries(queries)
+        judgements = load_qrels(qrels)
+        service = SearchService(index_dir)
+        service.generation()
+    except (EvaluationInputError, store.IndexUnavailable) as e:
+        raise click.ClickException(str(e)) from e
+
+    def search_ids(text: str, limit: int) -> list[str]:
+        request = SearchRequest(q=text, per_page=limit, collapse=False, highlight=False,
+                                facets=False)
+        return [hit.id for hit in service.search(request).hits]
+
+    report = run_evaluation(search_ids, judged, judgements, k=k, run_path=run_path,
+                            progress=_progress_printer("Evaluating"))
+    click.echo(f"Queries:    {report.queries} ({report.unjudged} without judgements skipped)")
+    click.echo(f"nDCG@10:    {report.ndcg10:.4f}")
+    click.echo(f"MRR@10:     {report.mrr10:.4f}")
+    click.echo(f"Recall@100: {report.recall100:.4f}")
+    if run_path:
+        click.echo(f"Run file:   {run_path}")
 
 
 @cli.command()

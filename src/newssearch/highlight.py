@@ -19,30 +19,61 @@ SCAN_CHARS = 50_000
 
 @dataclass(frozen=True)
 class MatchTerms:
-    """What to mark: stems of the query's words, and folded words matched exactly."""
+    """What to mark: stems of the query's words, folded words and sequences matched exactly."""
 
     stems: frozenset[str] = frozenset()
     exact: frozenset[str] = frozenset()
+    phrases: frozenset[tuple[str, ...]] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.stems or self.exact)
+        return bool(self.stems or self.exact or self.phrases)
 
 
 def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
     """Return (start, end, folded word) spans of the words to mark, in order."""
     found: list[tuple[int, int, str]] = []
+    sequence: list[tuple[int, int, str]] | None = [] if match.phrases else None
     for m in WORD.finditer(text):
         raw = m.group()
         words = _ANALYSED.get(raw)
         if words is None:
             words = _analyse(raw)
         base = m.start()
+        marked_compound = False
         for s, e, folded, stemmed, compound in words:
+            if sequence is not None and not compound:
+                sequence.append((base + s, base + e, folded))
+            if marked_compound:
+                continue  # the whole compound is marked: not its parts again
             if folded in match.exact or (stemmed is not None and stemmed in match.stems):
                 found.append((base + s, base + e, folded))
-                if compound:
-                    break  # the whole compound is marked: not its parts again
+                marked_compound = compound
+    if sequence:
+        found = _merge(found + _phrase_spans(sequence, match.phrases))
     return found
+
+
+def _phrase_spans(tokens: list[tuple[int, int, str]],
+                  phrases: frozenset[tuple[str, ...]]) -> list[tuple[int, int, str]]:
+    """Spans of the tokens that form one of the phrases, word after word."""
+    firsts = {p[0] for p in phrases}
+    found = []
+    for i, (_, _, word) in enumerate(tokens):
+        if word not in firsts:
+            continue
+        for phrase in phrases:
+            if tuple(t[2] for t in tokens[i:i + len(phrase)]) == phrase:
+                found.extend(tokens[i:i + len(phrase)])
+    return found
+
+
+def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sort spans and drop those inside an earlier one."""
+    merged: list[tuple[int, int, str]] = []
+    for span in sorted(set(found), key=lambda x: (x[0], -x[1])):
+        if not merged or span[0] >= merged[-1][1]:
+            merged.append(span)
+    return merged
 
 
 # Raw word -> (start, end, folded, stem or None for a stop word, is the compound).
@@ -79,20 +110,26 @@ def highlight(text: str, match: MatchTerms) -> str:
     return mark(text, spans(text, match) if match else [])
 
 
-def _cut(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move a window's ends to word boundaries, inside the text."""
+def _cut(text: str, start: int, end: int, first: int, last: int) -> tuple[int, int]:
+    """Move a window's ends to word boundaries, keeping the marks between first and last."""
     start, end = max(0, start), min(len(text), end)
-    if start > 0:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < start + 30 else start
-    if end < len(text):
-        space = text.rfind(" ", start, end)
-        end = space if space > start + 20 else end
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else first
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", last, end)
+        if space >= 0:
+            end = space
+        else:
+            space = text.find(" ", end)
+            end = space if space >= 0 else len(text)
     return start, end
 
 
 def _fragment(text: str, found: list[tuple[int, int, str]], start: int, end: int) -> str:
-    start, end = _cut(text, start, end)
+    inside = [(s, e) for s, e, _ in found if start <= s and e <= end]
+    first, last = (inside[0][0], inside[-1][1]) if inside else (end, start)
+    start, end = _cut(text, start, end, first, last)
     body = mark(text, found, start, end).strip()
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
 
@@ -110,7 +147,7 @@ def snippet(text: str, match: MatchTerms, size: int = SNIPPET_CHARS) -> str:
     # Windows starting shortly before each match; the best holds the most distinct words.
     windows = []
     for i, (s, _, _) in enumerate(found):
-        start = max(0, s - size // 5)
+        start = max(0, min(s - size // 5, len(text) - size))
         inside = [w for (ws, we, w) in found[i:] if we <= start + size]
         windows.append((len(set(inside)), len(inside), -start, start))
     windows.sort(reverse=True)

@@ -185,6 +185,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
 
 def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
     """Open the live generation, checking it was built by this version's analysis."""
+    index_dir = Path(index_dir)
     generation = store.current_generation(index_dir)
     if generation is None:
         raise store.IndexUnavailable(

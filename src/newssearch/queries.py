@@ -38,11 +38,13 @@ class Plan:
     bonus: list[wq.Query] = field(default_factory=list)
     stems: set[str] = field(default_factory=set)
     exact: set[str] = field(default_factory=set)
+    phrases: set[tuple[str, ...]] = field(default_factory=set)
     notices: list[str] = field(default_factory=list)
     sequence: wq.Query | None = None
 
     def match_terms(self) -> MatchTerms:
-        return MatchTerms(frozenset(self.stems), frozenset(self.exact))
+        return MatchTerms(frozenset(self.stems), frozenset(self.exact),
+                          frozenset(self.phrases))
 
     def query(self, loose: bool = False, strict: bool = False) -> wq.Query | None:
         """The main query: all clauses required, or any of them when ``loose``.
@@ -153,7 +155,7 @@ class Planner:
         if not words:
             return None
         if not negated:
-            plan.exact.update(words)
+            plan.phrases.add(tuple(words))
         fields = ["title_exact"] if phrase.field == "title" else list(EXACT_BONUS)
         if len(words) == 1:
             return wq.Or([wq.Term(f, words[0]) for f in fields])
@@ -191,9 +193,9 @@ class Planner:
                               for f in EXACT_BONUS])
             plan.bonus.append(sequence)
             plan.sequence = sequence
+            plan.phrases.add(tuple(folded))
             if not plan.required:
                 plan.required.append(sequence)
-                plan.exact.update(folded)
         elif folded and not stems and not plan.required:
             # A single stop word (On): find it as written.
             plan.required.append(wq.Or([wq.Term(f, folded[0]) for f in EXACT_BONUS]))

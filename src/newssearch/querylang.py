@@ -22,7 +22,7 @@ FIELDS = {"titre": "title", "title": "title", "source": "source", "rubrique": "s
           "section": "section"}
 FILTER_FIELDS = {"source", "section"}
 QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
-_FIELD = re.compile(r"(\w+):(?=[^\s:])")
+_FIELD = re.compile(r"([^\W\d_]+):(?=[^\s:/])")
 _STOP_CHARS = set('()"«»“”„') | {" ", "\t", "\n"}
 
 
@@ -88,7 +88,6 @@ class ParsedQuery:
 
 def clean(text: str) -> str:
     """Drop control characters and lone surrogates, normalise to NFC, cap the length."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
     text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c
                    for c in text[:MAX_QUERY_CHARS])
     return unicodedata.normalize("NFC", text).strip()
@@ -100,6 +99,7 @@ class _Parser:
         self.i = 0
         self.notices: list[str] = []
         self.words = 0
+        self.field: str | None = None
 
     def notice(self, message: str) -> None:
         if message not in self.notices:
@@ -160,7 +160,7 @@ class _Parser:
             self.i += 1
             nodes = self.sequence(depth + 1)
             return AllOf(tuple(nodes)) if len(nodes) > 1 else (nodes[0] if nodes else None)
-        fieldname = None
+        fieldname = self.field
         m = _FIELD.match(text, self.i)
         if m:
             fieldname = FIELDS.get(m.group(1).lower())
@@ -170,6 +170,13 @@ class _Parser:
                 self.i = m.start(1)
                 return self.word(None)
             self.i = m.end()
+            if text[self.i] == "(" and fieldname == "title":
+                # titre:(réforme retraites): every word of the group in the title.
+                outer, self.field = self.field, fieldname
+                try:
+                    return self.atom(depth)
+                finally:
+                    self.field = outer
         if self.i < len(text) and text[self.i] in QUOTES:
             close = QUOTES[text[self.i]]
             end = text.find(close, self.i + 1)

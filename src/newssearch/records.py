@@ -32,6 +32,8 @@ class SearchRequest:
     section: str | None = None
     source: str | None = None
     collapse: bool = True
+    highlight: bool = True  # off for evaluation runs, which only need the ranking
+    facets: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.page <= MAX_PAGE:
@@ -95,6 +97,7 @@ class SearchPage:
     def to_json(self) -> dict:
         """Return the API's JSON body."""
         data = asdict(self)
+        data["hits"] = list(data["hits"])
         for hit in data["hits"]:
             hit["date"] = hit["date"].isoformat() if hit["date"] else None
         data["notices"] = list(self.notices)

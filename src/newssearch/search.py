@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -15,8 +17,8 @@ from whoosh import scoring, sorting
 from newssearch import indexer, store
 from newssearch.analysis import analyze, terms
 from newssearch.highlight import MatchTerms, highlight, snippet
-from newssearch.queries import WEIGHTS, Planner, split_compounds
-from newssearch.querylang import ParsedQuery, Word, parse
+from newssearch.queries import WEIGHTS, Plan, Planner, split_compounds
+from newssearch.querylang import Filter, ParsedQuery, Word, parse
 from newssearch.records import (
     ArticleView,
     FacetValue,
@@ -114,20 +116,21 @@ class SearchService:
             names = gen.facet_names(reader)
             notices = list(parsed.notices)
             corrections, suggested = self._typos(parsed, searcher, gen)
-            plan = Planner(reader, names, corrections).plan(parsed)
+            planner = Planner(reader, names, corrections)
+            plan = planner.plan(parsed)
             browsing = bool(request.section or request.source or request.date_from
                             or request.date_to)
             if plan.query() is None and not browsing:
                 notices.append("Requête vide : tapez un ou plusieurs mots.")
                 return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
                                   request.sort, _ms(started), (), None, tuple(notices), {})
-            filters = self._filters(request, plan, names)
-            results, partial = self._execute(searcher, plan, filters, request)
+            filters = self._filters(request, plan, planner, notices)
+            q, results, partial = self._execute(searcher, plan, filters, request)
             if suggested and (results.is_empty() or partial):
                 # The rare word spoils the query: search for its correction instead.
                 corrections, suggested = {**corrections, **suggested}, {}
                 plan = Planner(reader, names, corrections).plan(parsed)
-                results, partial = self._execute(searcher, plan, filters, request)
+                q, results, partial = self._execute(searcher, plan, filters, request)
             notices.extend(plan.notices)
             if partial:
                 notices.append("Aucun article ne contient tous les mots : "
@@ -137,42 +140,51 @@ class SearchService:
                 shown = self._display(corrections, searcher)
                 notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
                                f"« {_apply(parsed, shown)} ».")
-                suggestion = self._suggestion(parsed, shown, len(results))
+                suggestion = self._suggestion(parsed, shown, _total(results, request))
             elif suggested:
                 shown = self._display(suggested, searcher)
                 other = Planner(reader, names, suggested).plan(parsed).query()
-                count = len(self._run(searcher, other, filters, request, facets=False))
-                if count > len(results):
+                count = _total(self._run(searcher, other, filters, request, facets=False),
+                               request)
+                if count > _total(results, request):
                     suggestion = self._suggestion(parsed, shown, count)
-            page = self._page(results, request, plan.match_terms())
-            facets = {name: _facet_values(name, results.groups(name)) for name in FACETS}
-            total = len(results)
+            rerun = _Rerun(self, searcher, q, filters, request, results)
+            page = self._page(searcher, results, rerun, plan.match_terms())
+            facets = _facets(searcher, results, request) if request.facets else {}
+            total = _total(results, request)
             pages = max(1, math.ceil(total / request.per_page)) if total else 0
             return SearchPage(parsed.text, total, request.page, request.per_page, pages,
                               request.sort, _ms(started), page, suggestion, tuple(notices),
                               facets)
 
     def _execute(self, searcher, plan, filters, request: SearchRequest):
-        """Run a plan: the exact sequence first if it has one, then all words, then any."""
+        """Run a plan: the exact sequence first if it has one, then all words, then any.
+
+        Returns the query that answered, its results, and whether they are partial.
+        """
         if plan.sequence is not None:
             # La Poste: the articles with the exact sequence, if there are any.
-            results = self._run(searcher, plan.query(strict=True), filters, request)
+            q = plan.query(strict=True)
+            results = self._run(searcher, q, filters, request)
             if not results.is_empty():
-                return results, False
-        results = self._run(searcher, plan.query(), filters, request)
+                return q, results, False
+        q = plan.query()
+        results = self._run(searcher, q, filters, request)
         if results.is_empty() and len(plan.required) > 1:
-            loose = self._run(searcher, plan.query(loose=True), filters, request)
+            loose_q = plan.query(loose=True)
+            loose = self._run(searcher, loose_q, filters, request)
             if not loose.is_empty():
-                return loose, True
-        return results, False
+                return loose_q, loose, True
+        return q, results, False
 
-    def _filters(self, request: SearchRequest, plan, names) -> wq.Query | None:
+    def _filters(self, request: SearchRequest, plan: Plan, planner: Planner,
+                 notices: list[str]) -> wq.Query | None:
         filters = list(plan.filters)
         for fieldname, value in (("section", request.section), ("source", request.source)):
             if value:
-                key = " ".join(terms(value, stemmed=False))
-                values = names[fieldname].get(key, [value])
-                filters.append(wq.Or([wq.Term(fieldname, v) for v in values]))
+                unknown = Plan()
+                filters.append(planner.filter_query(Filter(fieldname, value), unknown))
+                notices.extend(unknown.notices)
         if request.date_from or request.date_to:
             start = datetime.combine(request.date_from, datetime.min.time()) \
                 if request.date_from else None
@@ -181,37 +193,66 @@ class SearchService:
             filters.append(wq.DateRange("date", start, end))
         return wq.And(filters) if filters else None
 
-    def _run(self, searcher, q, filters, request: SearchRequest, facets: bool = True):
-        kwargs = {}
-        if facets:
-            kwargs["groupedby"] = {name: sorting.FieldFacet(name) for name in FACETS}
-            kwargs["maptype"] = sorting.Count
+    def _run(self, searcher, q, filters, request: SearchRequest, facets: bool = True,
+             limit: int | None = None):
+        kwargs: dict = {}
+        if request.collapse or (facets and request.facets):
+            # One pass groups every match by headline: collapsing copies and counting
+            # facets both start from it. (Whoosh's own CollapseCollector is skipped by
+            # filters and miscounts sorted results.)
+            kwargs["groupedby"] = {"title_key": sorting.FieldFacet("title_key")}
+            kwargs["maptype"] = sorting.UnorderedList
         if request.sort == "date":
             kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
-        if request.collapse:
-            kwargs["collapse"] = sorting.FieldFacet("title_key")
-        limit = request.page * request.per_page
+        if limit is None:
+            limit = request.page * request.per_page + (10 if request.collapse else 0)
         return searcher.search(q or wq.Every(), filter=filters, limit=limit, terms=False,
                                **kwargs)
 
-    def _page(self, results, request: SearchRequest, match: MatchTerms) -> tuple[Hit, ...]:
+    def _ranked(self, searcher, results, rerun) -> list[tuple[int, float, int]]:
+        """Return (docnum, score, duplicates) of every hit up to the requested page."""
+        request: SearchRequest = rerun.request
+        want = request.page * request.per_page
+        groups = results.groups("title_key") if request.collapse else None
+        keys = searcher.reader().column_reader("title_key") if groups else None
+        while True:
+            seen: set[str] = set()
+            picked = []
+            for i in range(results.scored_length()):
+                docnum = results.docnum(i)
+                dups = 0
+                if keys is not None:
+                    key = keys[docnum]
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    dups = len(groups[key]) - 1
+                # Sorted by date, Whoosh's score is the sort key: no relevance to show.
+                score = 0.0 if request.sort == "date" else results.score(i)
+                picked.append((docnum, score, dups))
+                if len(picked) == want:
+                    return picked
+            if results.scored_length() < rerun.limit:
+                return picked
+            rerun.limit *= 4
+            results = rerun()
+
+    def _page(self, searcher, results, rerun, match: MatchTerms) -> tuple[Hit, ...]:
+        request: SearchRequest = rerun.request
         hits = []
-        start = (request.page - 1) * request.per_page
-        collapsed = getattr(results, "collapsed_counts", {}) or {}
-        keys = results.searcher.reader().column_reader("title_key") if collapsed else None
-        for rank in range(start, min(start + request.per_page, results.scored_length())):
-            hit = results[rank]
-            fields = hit.fields()
+        ranked = self._ranked(searcher, results, rerun)
+        for docnum, score, duplicates in ranked[(request.page - 1) * request.per_page:]:
+            fields = searcher.stored_fields(docnum)
             text = "\n\n".join(p for p in (fields.get("lede"), fields.get("body")) if p)
             date = fields.get("date")
-            duplicates = collapsed.get(keys[hit.docnum], 0) if keys is not None else 0
+            marks = request.highlight
             hits.append(Hit(
                 id=fields["id"], title=fields.get("title", ""),
-                title_html=highlight(fields.get("title", ""), match),
-                snippet_html=snippet(text, match), url=fields.get("url") or "",
+                title_html=highlight(fields.get("title", ""), match) if marks else "",
+                snippet_html=snippet(text, match) if marks else "", url=fields.get("url") or "",
                 date=date.date() if date else None, source=fields.get("source") or "",
                 section=fields.get("section") or "",
-                score=round(hit.score or 0.0, 4), duplicates=duplicates))
+                score=round(score or 0.0, 4), duplicates=duplicates))
         return tuple(hits)
 
     def _typos(self, parsed: ParsedQuery, searcher, gen: Generation):
@@ -330,26 +371,57 @@ def surface_form(searcher, folded: str, titles_only: bool = False) -> str:
 
 
 def _apply(parsed: ParsedQuery, replacements: dict[str, str], escape: bool = False) -> str:
-    words = []
-    for word in parsed.text.split():
-        stripped = word.strip("\"«»“”()")
-        if stripped in replacements:
-            lead = word[: word.index(stripped)]
-            tail = word[word.index(stripped) + len(stripped):]
-            word = (_esc(lead) if escape else lead) + replacements[stripped] + (
-                _esc(tail) if escape else tail)
-        elif escape:
-            word = _esc(word)
-        words.append(word)
-    return " ".join(words)
+    """Replace typed words in the query text (also after ``titre:`` or in a group)."""
+    if not replacements:
+        return _esc(parsed.text) if escape else parsed.text
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)"
+                                  for w in sorted(replacements, key=len, reverse=True)))
+    out, pos = [], 0
+    for m in pattern.finditer(parsed.text):
+        between = parsed.text[pos:m.start()]
+        out.append(_esc(between) if escape else between)
+        out.append(replacements[m.group()])
+        pos = m.end()
+    rest = parsed.text[pos:]
+    out.append(_esc(rest) if escape else rest)
+    return "".join(out)
 
 
 def _esc(text: str) -> str:
-    from html import escape
-    return escape(text, quote=False)
+    return html.escape(text, quote=False)
 
 
-def _facet_values(name: str, groups: dict) -> tuple[FacetValue, ...]:
+class _Rerun:
+    """The same search again with a higher limit, when collapsing left a page short."""
+
+    def __init__(self, service: SearchService, searcher, q, filters, request, results):
+        self.service, self.searcher, self.q, self.filters = service, searcher, q, filters
+        self.request = request
+        self.limit = results.scored_length() if results.scored_length() else 1
+
+    def __call__(self):
+        return self.service._run(self.searcher, self.q, self.filters, self.request,
+                                 facets=False, limit=self.limit)
+
+
+def _total(results, request: SearchRequest) -> int:
+    """Number of results, counting a headline's copies once when collapsing."""
+    return len(results.groups("title_key")) if request.collapse else len(results)
+
+
+def _facets(searcher, results, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
+    """Count sections, sources and years of the whole result set (one per headline)."""
+    reader = searcher.reader()
+    columns = {name: reader.column_reader(name) for name in FACETS}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for docnums in results.groups("title_key").values():
+        for docnum in docnums[:1] if request.collapse else docnums:
+            for name, column in columns.items():
+                counts[name][column[docnum]] += 1
+    return {name: _facet_values(name, counts[name]) for name in FACETS}
+
+
+def _facet_values(name: str, groups: Counter[str]) -> tuple[FacetValue, ...]:
     values = [FacetValue(str(k), int(n)) for k, n in groups.items() if k not in (None, "", b"")]
     if name == "year":
         return tuple(sorted(values, key=lambda v: v.value, reverse=True))
