@@ -94,14 +94,18 @@ def test_old_generations_are_pruned_but_the_previous_one_stays(index_dir, corpus
 
 def test_interrupted_rebuild_leaves_the_old_index_serving(index_dir, corpus_dir, articles):
     before = store.current_generation(index_dir)
+    seen = []
 
     def interrupt(done: int, total: int) -> None:
-        if done == 2:
+        seen.append(done)
+        if done < total:  # in the middle of writing
             raise KeyboardInterrupt
 
-    write_jsonl(corpus_dir / "news.jsonl", articles[:3])
+    many = [{**articles[n % 4], "id": f"copy-{n}"} for n in range(250)]
+    write_jsonl(corpus_dir / "news.jsonl", many)
     with pytest.raises(KeyboardInterrupt):
-        indexer.rebuild([corpus_dir], index_dir, progress=interrupt)
+        indexer.rebuild([corpus_dir], index_dir, progress=interrupt, procs=1)
+    assert seen == [100]
     assert store.current_generation(index_dir) == before
     assert len(stored(index_dir)) == len(articles)
     assert not list(index_dir.glob(".build-*"))
@@ -183,10 +187,24 @@ def test_update_of_unchanged_articles_writes_nothing(index_dir, corpus_dir):
     assert (report.added, report.changed, report.removed) == (0, 0, 0)
 
 
-def test_multiprocess_build_gives_the_same_index(tmp_path, corpus_dir, index_dir):
-    indexer.rebuild([corpus_dir], tmp_path / "mp", procs=2)
-    assert stored(tmp_path / "mp").keys() == stored(index_dir).keys()
-    assert lexicon(tmp_path / "mp", "body") == lexicon(index_dir, "body")
+def test_multiprocess_build_gives_the_same_index(tmp_path):
+    words = ["grève", "réforme", "élèves", "Saint-Denis", "été", "marins", "Élysée", "l’État"]
+    records = [{"id": f"a{n}", "title": f"Titre {n} {words[n % 8]}",
+                "body": " ".join(words[(n + k) % 8] for k in range(n % 7 + 1)),
+                "date": f"20{10 + n % 10}-01-0{1 + n % 9}", "section": f"s{n % 3}"}
+               for n in range(1200)]
+    write_jsonl(tmp_path / "many.jsonl", records)
+    indexer.rebuild([tmp_path / "many.jsonl"], tmp_path / "one", procs=1)
+    seen = []
+    indexer.rebuild([tmp_path / "many.jsonl"], tmp_path / "two", procs=2,
+                    progress=lambda done, total: seen.append((done, total)))
+    ix, gen, _ = indexer.open_index(tmp_path / "two")
+    assert len(ix._segments()) == 2
+    ix.close()
+    assert seen[-1] == (1200, 1200)
+    assert stored(tmp_path / "two") == stored(tmp_path / "one")
+    for field in ("body", "title_exact", "section"):
+        assert lexicon(tmp_path / "two", field) == lexicon(tmp_path / "one", field)
 
 
 def test_stats_describe_the_index(index_dir):

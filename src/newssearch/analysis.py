@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import snowballstemmer
 from unidecode import unidecode
-from whoosh.analysis import Filter, Token, Tokenizer
+from whoosh.analysis import Analyzer, Token
+from whoosh.formats import Positions
 
 # Bump whenever a change here would index the same text differently.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 APOSTROPHES = "'’ʼ‘′"
 HYPHENS = "\\-‐‑"
@@ -116,106 +118,119 @@ def split_word(raw: str, start: int) -> tuple[list[Piece], Piece | None]:
     return parts, compound
 
 
-class FrenchTokenizer(Tokenizer):
-    """Words of French text, folded, with elision and hyphen handling.
+# One analysed piece of a raw word: start and end in the word, folded text, stem
+# (None for a stop word), and whether it is the hyphenated compound.
+WordPiece = tuple[int, int, str, str | None, bool]
+_WORDS: dict[str, tuple[WordPiece, ...]] = {}
+
+
+def analyse_word(raw: str) -> tuple[WordPiece, ...]:
+    """Analyse one raw word, once: its compound first (if any), then its parts.
+
+    News text repeats its words, so indexing and highlighting look words up here
+    instead of folding and stemming every occurrence.
+    """
+    pieces = _WORDS.get(raw)
+    if pieces is None:
+        parts, compound = split_word(raw, 0)
+        found = ([compound] if compound is not None else []) + parts
+        pieces = tuple((p.start, p.end, p.text, None if p.text in STOP_WORDS else stem(p.text),
+                        p is compound) for p in found)
+        if len(_WORDS) < _CACHE_LIMIT:
+            _WORDS[raw] = pieces
+    return pieces
+
+
+class FrenchAnalyzer(Analyzer):
+    """Words of French text, folded, with elision and hyphens; stemmed, stop words out.
 
     Hyphenated words yield their compound (``saintdenis``) at the position of their
     first part, then each part at its own position, so phrases over parts still work.
+    A stop word keeps its position, so ``maison de la culture`` is no phrase match
+    for ``maison culture``. Unstemmed (``stemmed=False``), every word is kept.
     """
 
-    def __init__(self, compounds: bool = True):
-        self.compounds = compounds
+    def __init__(self, stemmed: bool = True):
+        self.stemmed = stemmed
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, FrenchTokenizer) and other.compounds == self.compounds
+        return isinstance(other, FrenchAnalyzer) and other.stemmed == self.stemmed
 
     def __hash__(self) -> int:
-        return hash((FrenchTokenizer, self.compounds))
+        return hash((FrenchAnalyzer, self.stemmed))
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
                  **kwargs: object) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        stemmed = self.stemmed
         if not tokenize:
-            t.original = t.text = fold(value)
-            t.boost = 1.0
-            t.pos = start_pos
+            text = fold(value)
+            if stemmed and text in STOP_WORDS and removestops:
+                return
+            t.original = value
+            t.text, t.boost, t.pos = stem(text) if stemmed else text, 1.0, start_pos
+            t.stopped = stemmed and text in STOP_WORDS
             t.startchar, t.endchar = start_char, start_char + len(value)
             yield t
             return
         pos = start_pos
         for match in WORD.finditer(value):
-            raw = match.group()
-            start = match.start()
-            # U+02BC is a letter to the regex but an apostrophe to French typists.
-            if raw.isalnum() and "ʼ" not in raw:
-                text = fold(raw)
-                if text:
-                    t.text, t.boost, t.stopped, t.pos = text, 1.0, False, pos
-                    t.startchar, t.endchar = start_char + start, start_char + match.end()
-                    if keeporiginal:
-                        t.original = raw
-                    yield t
-                    pos += 1
-                continue
-            parts, compound = split_word(raw, start)
-            if compound is not None and self.compounds:
-                t.text, t.boost, t.stopped, t.pos = compound.text, 1.0, False, pos
-                t.startchar, t.endchar = start_char + compound.start, start_char + compound.end
+            base = match.start()
+            for s, e, folded, stemmed_text, compound in analyse_word(match.group()):
+                text, stopped = (stemmed_text, False) if stemmed else (folded, False)
+                if stemmed and stemmed_text is None:
+                    if removestops:
+                        pos += not compound
+                        continue
+                    text, stopped = stem(folded), True
+                t.text, t.stopped, t.boost, t.pos = text, stopped, 1.0, pos
+                t.startchar, t.endchar = start_char + base + s, start_char + base + e
                 if keeporiginal:
-                    t.original = raw
+                    t.original = value[base + s:base + e]
                 yield t
-            for part in parts:
-                t.text, t.boost, t.stopped, t.pos = part.text, 1.0, False, pos
-                t.startchar, t.endchar = start_char + part.start, start_char + part.end
-                if keeporiginal:
-                    t.original = value[part.start:part.end]
-                yield t
-                pos += 1
+                pos += not compound
+
+    def term_positions(self, value: str) -> list[tuple[str, int]]:
+        """The (term, position) pairs the index stores: the indexing fast path."""
+        found = []
+        pos = 0
+        stemmed = self.stemmed
+        for match in WORD.finditer(value):
+            for _, _, folded, stemmed_text, compound in analyse_word(match.group()):
+                if not stemmed:
+                    found.append((folded, pos))
+                elif stemmed_text is not None:
+                    found.append((stemmed_text, pos))
+                pos += not compound
+        return found
 
 
-class FrenchStopFilter(Filter):
-    """Drop (or mark, when ``removestops`` is false) French function words."""
+class FrenchPositions(Positions):
+    """Whoosh's positions format, fed by FrenchAnalyzer.term_positions without Token objects."""
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FrenchStopFilter)
-
-    def __hash__(self) -> int:
-        return hash(FrenchStopFilter)
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            if t.text in STOP_WORDS:
-                if t.removestops:
-                    continue
-                t.stopped = True
-            yield t
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(value, str) or not isinstance(analyzer, FrenchAnalyzer):
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        poses: dict[str, list[int]] = defaultdict(list)
+        for text, pos in analyzer.term_positions(value):
+            poses[text].append(pos)
+        boost = self.field_boost
+        encode = self.encode
+        for word, found in poses.items():
+            yield word, len(found), len(found) * boost, encode(found)
 
 
-class FrenchStemFilter(Filter):
-    """Snowball French stems of the folded words."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FrenchStemFilter)
-
-    def __hash__(self) -> int:
-        return hash(FrenchStemFilter)
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for t in tokens:
-            t.text = stem(t.text)
-            yield t
-
-
-def stemmed_analyzer():  # -> whoosh CompositeAnalyzer
+def stemmed_analyzer() -> FrenchAnalyzer:
     """Analyzer of the ranked fields: folded, stop words out, stemmed."""
-    return FrenchTokenizer() | FrenchStopFilter() | FrenchStemFilter()
+    return FrenchAnalyzer(stemmed=True)
 
 
-def exact_analyzer():
+def exact_analyzer() -> FrenchAnalyzer:
     """Analyzer of the exact-form fields: folded, unstemmed, every word kept."""
-    return FrenchTokenizer()
+    return FrenchAnalyzer(stemmed=False)
 
 
 @dataclass(frozen=True)

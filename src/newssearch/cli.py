@@ -55,8 +55,8 @@ def _progress_printer(label: str):
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @INDEX_OPTION
 @click.option("--update", is_flag=True, help="Add new and changed articles, drop vanished ones.")
-@click.option("--procs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Indexing processes for a full rebuild.")
+@click.option("--procs", type=click.IntRange(1, 64), default=indexer.DEFAULT_PROCS,
+              show_default=True, help="Indexing processes for a full rebuild.")
 @click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
               help="Seconds to wait for another running indexer.")
 def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, procs: int,

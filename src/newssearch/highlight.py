@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from newssearch.analysis import STOP_WORDS, WORD, split_word, stem
+from newssearch.analysis import WORD, analyse_word
 
 SNIPPET_CHARS = 200
 MAX_FRAGMENTS = 2
@@ -35,9 +35,7 @@ def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
     sequence: list[tuple[int, int, str]] | None = [] if match.phrases else None
     for m in WORD.finditer(text):
         raw = m.group()
-        words = _ANALYSED.get(raw)
-        if words is None:
-            words = _analyse(raw)
+        words = analyse_word(raw)
         base = m.start()
         marked_compound = False
         for s, e, folded, stemmed, compound in words:
@@ -74,20 +72,6 @@ def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
         if not merged or span[0] >= merged[-1][1]:
             merged.append(span)
     return merged
-
-
-# Raw word -> (start, end, folded, stem or None for a stop word, is the compound).
-_ANALYSED: dict[str, tuple[tuple[int, int, str, str | None, bool], ...]] = {}
-
-
-def _analyse(raw: str) -> tuple[tuple[int, int, str, str | None, bool], ...]:
-    parts, compound = split_word(raw, 0)
-    pieces = ([compound] if compound is not None else []) + parts
-    words = tuple((p.start, p.end, p.text, None if p.text in STOP_WORDS else stem(p.text),
-                   p is compound) for p in pieces)
-    if len(_ANALYSED) < 500_000:
-        _ANALYSED[raw] = words
-    return words
 
 
 def mark(text: str, found: list[tuple[int, int, str]], start: int = 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 import warnings
 from collections import Counter
@@ -14,14 +15,22 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from newssearch import __version__, store
-from newssearch.analysis import ANALYSIS_VERSION, exact_analyzer, stemmed_analyzer, terms
+from newssearch import __version__, segments, store
+from newssearch.analysis import (
+    ANALYSIS_VERSION,
+    FrenchPositions,
+    exact_analyzer,
+    stemmed_analyzer,
+    terms,
+)
 from newssearch.corpus import Article, Corpus, Problem, load_corpus
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
 SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 1
 
 Progress = Callable[[int, int], None]
+# One indexing process per core: Whoosh is pure Python, so one process uses one core.
+DEFAULT_PROCS = min(os.cpu_count() or 1, 8)
 
 
 class BuildError(Exception):
@@ -31,7 +40,7 @@ class BuildError(Exception):
 def build_schema() -> Schema:
     """Return the schema: stemmed fields for ranking, exact-form copies, facets."""
     stemmed, exact = stemmed_analyzer(), exact_analyzer()
-    return Schema(
+    schema = Schema(
         id=ID(unique=True, stored=True, sortable=True),
         title=TEXT(analyzer=stemmed, stored=True),
         lede=TEXT(analyzer=stemmed, stored=True),
@@ -50,6 +59,9 @@ def build_schema() -> Schema:
         title_key=ID(sortable=True),
         fingerprint=ID(sortable=True),
     )
+    for name in ("title", "lede", "body", "title_exact", "body_exact"):
+        schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
+    return schema
 
 
 def title_key(title: str) -> str:
@@ -105,8 +117,8 @@ def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None)
 
 
 def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | None = None,
-            on_problem: Callable[[Problem], None] | None = None, procs: int = 1,
-            limitmb: int = 256, wait: float = 10.0) -> BuildReport:
+            on_problem: Callable[[Problem], None] | None = None, procs: int = DEFAULT_PROCS,
+            limitmb: int = 1024, wait: float = 10.0) -> BuildReport:
     """Build a fresh index of ``sources`` beside the live one, then swap it in."""
     started = time.perf_counter()
     store.check_index_dir(index_dir)
@@ -116,18 +128,9 @@ def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | No
         build_dir = store.new_build_dir(index_dir)
         try:
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            kwargs = {"multisegment": True} if procs > 1 else {}
-            writer = ix.writer(procs=procs, limitmb=limitmb, **kwargs)
             total = len(corpus.articles)
-            try:
-                for n, article in enumerate(corpus.articles, 1):
-                    writer.add_document(**document(article))
-                    if progress is not None:
-                        progress(n, total)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+            segments.write_all(ix, segments.documents_of(corpus.articles, document), total,
+                               procs=procs, limitmb=limitmb, progress=progress)
             ix.close()
             meta = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
                                    tuple(str(s) for s in sources), __version__)

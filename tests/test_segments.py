@@ -1,0 +1,66 @@
+"""The fast segment writer writes exactly what Whoosh's own writer writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from newssearch import indexer, segments
+from newssearch.corpus import load_corpus
+
+SEED = Path(__file__).parent.parent / "seeds"
+
+
+def postings(ix) -> dict:
+    """Every term's postings, term statistics and every field length of an index."""
+    found = {}
+    with ix.searcher() as s:
+        reader = s.reader()
+        for fieldname in ix.schema.names():
+            if not ix.schema[fieldname].indexed:
+                continue
+            for btext in reader.lexicon(fieldname):
+                m = reader.postings(fieldname, btext)
+                items = []
+                while m.is_active():
+                    items.append((m.id(), m.weight(), m.value()))
+                    m.next()
+                info = reader.term_info(fieldname, btext)
+                found[fieldname, btext] = (items, info.min_length(), info.max_length(),
+                                           info.max_weight(), info.doc_frequency())
+        found["lengths"] = [(d, f, reader.doc_field_length(d, f))
+                            for d in range(reader.doc_count()) for f in ("title", "body")]
+    return found
+
+
+def test_fast_writer_matches_whooshs_writer(tmp_path):
+    articles = load_corpus([SEED]).articles[:150]
+    docs = [indexer.document(a) for a in articles]
+    built = {}
+    for kind in ("whoosh", "fast"):
+        (tmp_path / kind).mkdir()
+        ix = whoosh_index.create_in(str(tmp_path / kind), indexer.build_schema())
+        if kind == "whoosh":
+            writer = ix.writer()
+            for doc in docs:
+                writer.add_document(**doc)
+            writer.commit()
+        else:
+            segments.write_all(ix, lambda start, stop: iter(docs[start:stop]), len(docs))
+        built[kind] = postings(ix)
+        ix.close()
+    assert len(built["fast"]) > 5_000
+    assert built["fast"] == built["whoosh"]
+
+
+def test_memory_limit_splits_into_segments(tmp_path):
+    articles = load_corpus([SEED]).articles[:400]
+    ix = whoosh_index.create_in(str(tmp_path), indexer.build_schema())
+    documents = segments.documents_of(articles, indexer.document)
+    segments.write_all(ix, documents, len(articles), limitmb=1)
+    assert len(ix._segments()) > 1
+    with ix.searcher() as s:
+        assert s.doc_count() == 400
+        assert {f["id"] for f in s.all_stored_fields()} == {a.id for a in articles}
+    ix.close()
