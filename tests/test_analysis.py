@@ -6,7 +6,15 @@ import threading
 import pytest
 import snowballstemmer
 
-from newssearch.analysis import analyze, exact_analyzer, fold, stem, stemmed_analyzer, terms
+from newssearch.analysis import (
+    FrenchPositions,
+    analyze,
+    exact_analyzer,
+    fold,
+    stem,
+    stemmed_analyzer,
+    terms,
+)
 
 
 def matches(query: str, document: str) -> bool:
@@ -200,3 +208,20 @@ def test_threads_get_the_same_stems():
     for t in threads:
         t.join()
     assert failures == []
+
+
+@pytest.mark.parametrize("positions", [[0], [3, 4, 9], [0, 255, 256, 70_000], list(range(600))])
+def test_positions_format_round_trips(positions):
+    fmt = FrenchPositions()
+    encoded = fmt.encode(positions)
+    assert fmt.decode_positions(encoded) == positions
+    assert fmt.decode_frequency(encoded) == len(positions)
+    assert fmt.decode_weight(encoded) == float(len(positions))
+
+
+def test_fast_path_gives_the_same_terms_and_positions_as_tokens():
+    text = ("L’Assemblée a voté, à Saint-Denis, la loi « travail » : a-t-il dit ? "
+            "Aujourd'hui le porte-avions Charles-de-Gaulle et l'A380 de 14h30.")
+    for analyzer in (stemmed_analyzer(), exact_analyzer()):
+        tokens = [(t.text, t.pos) for t in analyzer(text, positions=True)]
+        assert analyzer.term_positions(text) == tokens

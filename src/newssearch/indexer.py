@@ -26,7 +26,7 @@ from newssearch.analysis import (
 from newssearch.corpus import Article, Corpus, Problem, load_corpus
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
-SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 1
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 2
 
 Progress = Callable[[int, int], None]
 # One indexing process per core: Whoosh is pure Python, so one process uses one core.
