@@ -49,6 +49,10 @@ pour qu que quel quelle quelles quels qui sa se ses si sur ta te tes toi tu un u
 vos votre vous y
 """.split())
 
+# Words that are also function words (est, été, son...): kept in the index, but a
+# query does not require them, since « Quel est... » means no compass point.
+HOMONYMS = frozenset("est ete son sont avions fait or car ton fut as avoir mais".split())
+
 # "a-t-il", "dit-elle": the compound of a verb and its subject pronoun is not a word.
 _PRONOUNS = frozenset("il ils elle elles on je tu nous vous ce".split())
 

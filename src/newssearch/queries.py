@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from newssearch.analysis import HOMONYMS, analyze
 from newssearch.analysis import Term as Token
-from newssearch.analysis import analyze
 from newssearch.highlight import MatchTerms
 from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
@@ -17,6 +17,8 @@ EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
 PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
+LONG_QUERY_WORDS = 4
+ALL_WORDS_BONUS = 1000.0
 
 
 def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
@@ -41,6 +43,8 @@ class Plan:
     phrases: set[tuple[str, ...]] = field(default_factory=set)
     notices: list[str] = field(default_factory=list)
     sequence: wq.Query | None = None
+    # A long query (a question, a pasted sentence) ranks by any of its words.
+    long: bool = False
 
     def match_terms(self) -> MatchTerms:
         return MatchTerms(frozenset(self.stems), frozenset(self.exact),
@@ -54,9 +58,14 @@ class Plan:
         if strict and self.sequence is not None:
             return wq.And([self.query(), self.sequence])
         if self.required:
-            combine = wq.Or if loose else wq.And
-            main: wq.Query = combine(self.required) if len(self.required) > 1 \
-                else self.required[0]
+            if len(self.required) == 1:
+                main: wq.Query = self.required[0]
+            elif loose or self.long:
+                # Articles with every word first, then those with some of them.
+                main = wq.AndMaybe(wq.Or(self.required), wq.ConstantScoreQuery(
+                    wq.And(self.required), ALL_WORDS_BONUS))
+            else:
+                main = wq.And(self.required)
         elif self.excluded or self.filters:
             main = wq.Every()
         else:
@@ -82,6 +91,7 @@ class Planner:
 
     def plan(self, parsed: ParsedQuery) -> Plan:
         plan = Plan()
+        soft: list[wq.Query] = []
         for node in parsed.root.nodes:
             if isinstance(node, Not):
                 q = self.node(node.node, plan, negated=True)
@@ -91,10 +101,23 @@ class Planner:
                 plan.filters.append(self.filter_query(node, plan))
             else:
                 q = self.node(node, plan)
-                if q is not None:
+                if q is None:
+                    continue
+                if isinstance(node, Word) and self.homonym(node):
+                    soft.append(q)
+                else:
                     plan.required.append(q)
+        if plan.required:
+            plan.bonus.extend(soft)
+        else:
+            plan.required.extend(soft)
         self.add_bonuses(parsed, plan)
         return plan
+
+    def homonym(self, word: Word) -> bool:
+        """True for a word that is most often a function word (est, été, son)."""
+        folded = analyze(self.corrections.get(word.text, word.text), stemmed=False)
+        return bool(folded) and all(t.text in HOMONYMS for t in folded)
 
     def node(self, node: Node, plan: Plan, negated: bool = False) -> wq.Query | None:
         if isinstance(node, Word):
@@ -183,6 +206,9 @@ class Planner:
             stems.extend(p.text for p in split_compounds(analyze(text))[0])
         for word in set(folded):
             plan.bonus.extend(wq.Term(f, word, boost=b) for f, b in EXACT_BONUS.items())
+        plan.long = len(stems) > LONG_QUERY_WORDS
+        if plan.long:
+            return
         if len(stems) > 1:
             plan.bonus.append(wq.Phrase("title", stems, slop=2, boost=PROXIMITY_BONUS["title"]))
             plan.bonus.append(wq.Phrase("body", stems, slop=4, boost=PROXIMITY_BONUS["body"]))

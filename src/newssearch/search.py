@@ -17,7 +17,7 @@ from whoosh import scoring, sorting
 from newssearch import indexer, store
 from newssearch.analysis import analyze, terms
 from newssearch.highlight import MatchTerms, highlight, snippet
-from newssearch.queries import WEIGHTS, Plan, Planner, split_compounds
+from newssearch.queries import LONG_QUERY_WORDS, WEIGHTS, Plan, Planner, split_compounds
 from newssearch.querylang import Filter, ParsedQuery, Word, parse
 from newssearch.records import (
     ArticleView,
@@ -31,7 +31,25 @@ from newssearch.records import (
 from newssearch.spelling import Vocabulary
 
 FACETS = ("section", "source", "year")
+BM25_B, BM25_K1 = 0.75, 1.2
 FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one
+
+
+class RobertsonBM25F(scoring.BM25F):
+    """BM25F with the Robertson-Sparck Jones idf (as Lucene and bm25s), not Whoosh's.
+
+    Whoosh's idf, log(N / (df + 1)) + 1, never falls below 1, so words in nearly
+    every article still weigh a lot: long queries then rank by their commonest words.
+    """
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        df = parent.doc_frequency(fieldname, text)
+        n = parent.doc_count_all()
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+SCORING: type[scoring.BM25F] = RobertsonBM25F
 
 
 class Generation:
@@ -50,7 +68,7 @@ class Generation:
             self.vocabulary(searcher.reader())
 
     def searcher(self):
-        return self.ix.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2))
+        return self.ix.searcher(weighting=SCORING(B=BM25_B, K1=BM25_K1))
 
     def vocabulary(self, reader) -> Vocabulary:
         with self._lock:
@@ -125,16 +143,21 @@ class SearchService:
                 return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
                                   request.sort, _ms(started), (), None, tuple(notices), {})
             filters = self._filters(request, plan, planner, notices)
-            q, results, partial = self._execute(searcher, plan, filters, request)
-            if suggested and (results.is_empty() or partial):
+            q, results, complete = self._execute(searcher, plan, filters, request)
+            if suggested and (results.is_empty() or complete == 0):
                 # The rare word spoils the query: search for its correction instead.
                 corrections, suggested = {**corrections, **suggested}, {}
                 plan = Planner(reader, names, corrections).plan(parsed)
-                q, results, partial = self._execute(searcher, plan, filters, request)
+                q, results, complete = self._execute(searcher, plan, filters, request)
             notices.extend(plan.notices)
-            if partial:
+            if complete == 0:
                 notices.append("Aucun article ne contient tous les mots : "
                                "voici ceux qui en contiennent une partie.")
+            elif complete is not None:
+                notices.append(f"Seul{'s' if complete > 1 else ''} {complete} "
+                               f"article{'s' if complete > 1 else ''} contien"
+                               f"{'nent' if complete > 1 else 't'} tous les mots ; "
+                               "les suivants n’en contiennent qu’une partie.")
             suggestion = None
             if corrections:
                 shown = self._display(corrections, searcher)
@@ -160,22 +183,26 @@ class SearchService:
     def _execute(self, searcher, plan, filters, request: SearchRequest):
         """Run a plan: the exact sequence first if it has one, then all words, then any.
 
-        Returns the query that answered, its results, and whether they are partial.
+        Returns the query that answered, its results, and, when articles with only
+        some of the words had to fill the page, how many have all of them.
         """
         if plan.sequence is not None:
             # La Poste: the articles with the exact sequence, if there are any.
             q = plan.query(strict=True)
             results = self._run(searcher, q, filters, request)
             if not results.is_empty():
-                return q, results, False
+                return q, results, None
         q = plan.query()
         results = self._run(searcher, q, filters, request)
-        if results.is_empty() and len(plan.required) > 1:
+        complete = _total(results, request)
+        if complete < request.per_page and len(plan.required) > 1 and not plan.long:
+            # Fewer articles than a page have every word: those with some follow them.
+            # (Decided on the page size, not the page, so every page counts the same.)
             loose_q = plan.query(loose=True)
             loose = self._run(searcher, loose_q, filters, request)
-            if not loose.is_empty():
-                return loose_q, loose, True
-        return q, results, False
+            if _total(loose, request) > complete:
+                return loose_q, loose, complete
+        return q, results, None
 
     def _filters(self, request: SearchRequest, plan: Plan, planner: Planner,
                  notices: list[str]) -> wq.Query | None:
@@ -260,6 +287,11 @@ class SearchService:
         reader = searcher.reader()
         forced: dict[str, str] = {}
         suggested: dict[str, str] = {}
+        content = [w for w in parsed.positive() if isinstance(w, Word) and analyze(w.text)]
+        if len(content) > LONG_QUERY_WORDS:
+            # A question or a pasted sentence: an unknown word is more likely a rare
+            # name than a typo, and the other words carry the query anyway.
+            return forced, suggested
         for word in parsed.positive():
             if not isinstance(word, Word) or word.prefix:
                 continue
