@@ -427,13 +427,18 @@ def test_missing_and_unsupported_sources(tmp_path):
     assert [a.id for a in corpus.articles] == ["bon-1"]
 
 
-def test_huge_article_is_read(tmp_path):
+def test_huge_article_is_reported_and_skipped_but_a_big_file_is_read(tmp_path):
     body = ("Un paragraphe de presse assez long pour remplir le fichier. " * 40 + "\n\n") * 4300
-    path = write(tmp_path / "enorme.txt", "Un très long article\n\n" + body)
-    assert path.stat().st_size > 10_000_000
-    [article] = load_corpus([path]).articles
-    assert article.title == "Un très long article"
-    assert len(article.body) > 10_000_000 and article.body.count("\n\n") == 4299
+    huge = write(tmp_path / "enorme.txt", "Un très long article\n\n" + body)
+    assert huge.stat().st_size > 10_000_000
+    many = tmp_path / "beaucoup.jsonl"
+    many.write_text("".join(json.dumps({"id": f"a{n}", "title": f"Article {n}",
+                                        "body": body[:5000]}) + "\n" for n in range(2500)))
+    assert many.stat().st_size > 10_000_000
+    corpus = load_corpus([huge, many])
+    assert [p.reason for p in corpus.problems] == ["too-large"]
+    assert "enorme.txt" in str(corpus.problems[0])
+    assert len(corpus.articles) == 2500
 
 
 # --- directories ----------------------------------------------------------------------------------

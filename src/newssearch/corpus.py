@@ -81,6 +81,9 @@ _RELATED = re.compile(
     r"(?:[àa]\s+voir\s+[ée]galement|voir\s+aussi|(?:[àa]\s+)?lire\s+aussi)\b", re.IGNORECASE)
 # Paragraphs after a "Lire aussi" that are all this short are link titles, not article text.
 _LINK_MAX = 300
+# Fifty times the longest news article of our corpus (about 20,000): such a
+# file is a book, a dump or a mistake, and would slow every search that hits it.
+MAX_ARTICLE_CHARS = 1_000_000
 _JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
                list: "an array", dict: "an object"}
 _INVALID = object()
@@ -346,8 +349,17 @@ def _article(raw_id: str, fields: dict, here: Here, on_problem: OnProblem) -> Ar
     if not title and not body:
         on_problem(here("no-text", "the article has neither a title nor a body"))
         return None
+    size = len(title) + len(body) + len(fields.get("lede", ""))
+    if size > MAX_ARTICLE_CHARS:
+        on_problem(here("too-large", f"the article has {size:,} characters, more than the "
+                                     f"{MAX_ARTICLE_CHARS:,} an article can have"))
+        return None
     for name in ("url", "source", "section"):
         fields[name] = fields.get(name, "").strip()
+    if fields["url"] and not fields["url"].lower().startswith(("http://", "https://")):
+        # The result page links to it: javascript: or data: must never become a link.
+        on_problem(here("bad-url", f"url {fields['url'][:60]!r} is not http(s); dropped"))
+        fields["url"] = ""
     raw_id = raw_id.strip()
     if _SAFE_ID.fullmatch(raw_id) and raw_id not in (".", ".."):
         article_id = raw_id

@@ -99,14 +99,15 @@ def _cut(text: str, start: int, end: int, first: int, last: int) -> tuple[int, i
     start, end = max(0, start), min(len(text), end)
     if start > 0 and not text[start - 1].isspace():
         space = text.find(" ", start, first)
-        start = space + 1 if space >= 0 else first
+        start = space + 1 if space >= 0 else min(first, start + 30)
     if end < len(text) and not text[end].isspace():
         space = text.rfind(" ", last, end)
         if space >= 0:
             end = space
         else:
-            space = text.find(" ", end)
-            end = space if space >= 0 else len(text)
+            # Finish the word, unless it goes on and on (a list without spaces, a URL).
+            space = text.find(" ", end, end + 30)
+            end = space if space >= 0 else end
     return start, end
 
 

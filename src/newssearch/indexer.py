@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import shutil
 import time
 import warnings
 from collections import Counter
@@ -26,7 +28,7 @@ from newssearch.analysis import (
 from newssearch.corpus import Article, Corpus, Problem, load_corpus
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
-SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 2
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 3
 
 Progress = Callable[[int, int], None]
 # One indexing process per core: Whoosh is pure Python, so one process uses one core.
@@ -48,7 +50,11 @@ def build_schema() -> Schema:
         # Folded but unstemmed, every word kept: exact forms, stop-word phrases, spelling.
         title_exact=TEXT(analyzer=exact),
         body_exact=TEXT(analyzer=exact),
-        date=DATETIME(stored=True, sortable=True),
+        date=DATETIME(stored=True),
+        # Sort and facet columns. Every document gets a value, "" when it has none:
+        # Whoosh 2.7 drops the trailing empty entries of a column, and reading them
+        # then fails (an update of one undated article did).
+        day=ID(sortable=True),
         year=ID(sortable=True),
         # Facets keep the names as written; filters map a typed name onto them.
         section=ID(stored=True, sortable=True),
@@ -77,13 +83,11 @@ def document(article: Article) -> dict[str, object]:
         "url": article.url, "title_key": title_key(article.title) or article.id,
         "fingerprint": article.fingerprint(),
     }
+    doc["section"], doc["source"] = article.section, article.source
+    doc["day"] = doc["year"] = ""
     if article.date is not None:
         doc["date"] = datetime(article.date.year, article.date.month, article.date.day)
-        doc["year"] = str(article.date.year)
-    if article.section:
-        doc["section"] = article.section
-    if article.source:
-        doc["source"] = article.source
+        doc["day"], doc["year"] = article.date.isoformat(), str(article.date.year)
     if article.tags:
         doc["tags"] = ",".join(article.tags)
     return doc
@@ -122,6 +126,16 @@ def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | No
     """Build a fresh index of ``sources`` beside the live one, then swap it in."""
     started = time.perf_counter()
     store.check_index_dir(index_dir)
+    try:
+        return _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
+                        started)
+    except OSError as e:  # the lock or the build directory could not be created
+        raise BuildError(f"could not write the index in {index_dir}: {e}; "
+                         "the previous index is still in place.") from e
+
+
+def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
+             started) -> BuildReport:
     with store.writer_lock(index_dir, wait):
         leftovers = store.remove_leftovers(index_dir)
         corpus = _read(sources, on_problem)
@@ -154,19 +168,46 @@ def update(sources: Sequence[Path], index_dir: Path, *,
            progress: Progress | None = None, wait: float = 10.0) -> BuildReport:
     """Add new and changed articles and remove vanished ones, in the live index."""
     started = time.perf_counter()
-    ix, generation, meta = open_index(index_dir)
     corpus = _read(sources, on_problem)
-    with store.writer_lock(index_dir, wait):
-        with ix.searcher() as searcher:
-            reader = searcher.reader()
-            ids = reader.column_reader("id")
-            prints = reader.column_reader("fingerprint")
-            indexed = {ids[d]: prints[d] for d in reader.all_doc_ids()}
-        wanted = {a.id: a for a in corpus.articles}
-        todo = [a for a in corpus.articles if indexed.get(a.id) != a.fingerprint()]
-        gone = [i for i in indexed if i not in wanted]
+    try:
+        with store.writer_lock(index_dir, wait):
+            # Opened under the lock: a rebuild that finished meanwhile is the one to update.
+            ix, generation, meta = open_index(index_dir)
+            try:
+                report = _update(ix, corpus, progress)
+            finally:
+                ix.close()
+            store.IndexMeta(SCHEMA_VERSION, store.now_iso(), report.indexed,
+                            meta.sources, __version__).write(generation)
+    except OSError as e:
+        raise BuildError(f"could not update the index in {index_dir}: {e}; "
+                         "the index was left as it was.") from e
+    added, changed, removed = report.added, report.changed, report.removed
+    return BuildReport(added + changed, time.perf_counter() - started, corpus.problems,
+                       generation, added=added, changed=changed, removed=removed,
+                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+
+
+@dataclass(frozen=True)
+class _Changes:
+    indexed: int
+    added: int
+    changed: int
+    removed: int
+
+
+def _update(ix, corpus: Corpus, progress: Progress | None) -> _Changes:
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        ids = reader.column_reader("id")
+        prints = reader.column_reader("fingerprint")
+        indexed = {ids[d]: prints[d] for d in reader.all_doc_ids()}
+    wanted = {a.id for a in corpus.articles}
+    todo = [a for a in corpus.articles if indexed.get(a.id) != a.fingerprint()]
+    gone = [i for i in indexed if i not in wanted]
+    if todo or gone:
+        writer = ix.writer()
         try:
-            writer = ix.writer()
             for doc_id in gone:
                 writer.delete_by_term("id", doc_id)
             for n, article in enumerate(todo, 1):
@@ -174,16 +215,26 @@ def update(sources: Sequence[Path], index_dir: Path, *,
                 if progress is not None:
                     progress(n, len(todo))
             writer.commit()
-        except OSError as e:
-            raise BuildError(f"could not update the index in {index_dir}: {e}") from e
-        total = ix.doc_count()
-        ix.close()
-        store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total, meta.sources,
-                        __version__).write(generation)
+        except BaseException:
+            # Leave no half-written segment in the live generation.
+            with contextlib.suppress(Exception):
+                writer.cancel()
+            _remove_unlisted_files(ix)
+            raise
     added = sum(a.id not in indexed for a in todo)
-    return BuildReport(len(todo), time.perf_counter() - started, corpus.problems, generation,
-                       added=added, changed=len(todo) - added, removed=len(gone),
-                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+    return _Changes(ix.doc_count(), added, len(todo) - added, len(gone))
+
+
+def _remove_unlisted_files(ix) -> None:
+    """Delete segment files that the live table of contents does not list."""
+    with contextlib.suppress(Exception):
+        listed = tuple(seg.segment_id() for seg in ix._segments())
+        prefix = f"{ix.indexname}_"
+        for name in ix.storage.list():
+            if name.startswith(prefix) and not name.endswith("_WRITELOCK") \
+                    and not name.startswith(listed):
+                ix.storage.delete_file(name)
+        shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
 
 
 def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
@@ -208,6 +259,7 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMe
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             ix = whoosh_index.open_dir(str(generation))
+            ix.reader().close()  # opens every segment: a missing or cut file shows now
         except Exception as e:  # Whoosh raises many kinds on a damaged index.
             problem = f"{type(e).__name__}: {e}"
         if problem is not None:

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 32
+MAX_DEPTH = 16
 
 FIELDS = {"titre": "title", "title": "title", "source": "source", "rubrique": "section",
           "section": "section"}
 FILTER_FIELDS = {"source", "section"}
 QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 _FIELD = re.compile(r"([^\W\d_]+):(?=[^\s:/])")
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 _STOP_CHARS = set('()"«»“”„') | {" ", "\t", "\n"}
 
 
@@ -88,7 +90,9 @@ class ParsedQuery:
 
 def clean(text: str) -> str:
     """Drop control characters and lone surrogates, normalise to NFC, cap the length."""
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") else c
+    # Controls, lone surrogates and bidirectional overrides (which would reorder
+    # the page around the query) become spaces.
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI else c
                    for c in text[:MAX_QUERY_CHARS])
     return unicodedata.normalize("NFC", text).strip()
 
@@ -158,6 +162,10 @@ class _Parser:
         text = self.text
         if text[self.i] == "(":
             self.i += 1
+            if depth >= MAX_DEPTH:
+                self.notice(f"Plus de {MAX_DEPTH} parenthèses imbriquées : les suivantes "
+                            "sont ignorées.")
+                return None
             nodes = self.sequence(depth + 1)
             return AllOf(tuple(nodes)) if len(nodes) > 1 else (nodes[0] if nodes else None)
         fieldname = self.field

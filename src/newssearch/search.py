@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -11,6 +12,7 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring, sorting
 
@@ -94,6 +96,19 @@ class Generation:
         return self._facet_names
 
 
+def _index_errors(method):
+    """Report files that vanished or broke under a request as an unavailable index."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except (OSError, EOFError, whoosh_index.IndexError) as e:
+            raise store.IndexUnavailable(
+                f"the index in {self.index_dir} cannot be read ({type(e).__name__}: {e}); "
+                "rebuild it with: newssearch index") from e
+    return wrapper
+
+
 class SearchService:
     """Search one index directory; follows rebuilds and updates without a restart."""
 
@@ -104,6 +119,16 @@ class SearchService:
 
     def generation(self) -> Generation:
         """Return the live generation, reopening it when a rebuild or update landed."""
+        try:
+            return self._generation_or_raise()
+        except store.IndexUnavailable:
+            raise
+        except Exception as e:  # the files went away or were damaged while serving
+            raise store.IndexUnavailable(
+                f"the index in {self.index_dir} cannot be read ({type(e).__name__}: {e}); "
+                "rebuild it with: newssearch index") from e
+
+    def _generation_or_raise(self) -> Generation:
         path = store.current_generation(self.index_dir)
         gen = self._generation
         if gen is not None and gen.path == path and gen.toc == gen.ix.latest_generation():
@@ -121,9 +146,15 @@ class SearchService:
 
     def info(self) -> IndexInfo:
         gen = self.generation()
-        meta = store.IndexMeta.read(gen.path)
-        return IndexInfo(gen.ix.doc_count(), meta.schema_version, meta.built_at)
+        try:
+            meta = store.IndexMeta.read(gen.path)
+            return IndexInfo(gen.ix.doc_count(), meta.schema_version, meta.built_at)
+        except Exception as e:
+            raise store.IndexUnavailable(
+                f"the index in {self.index_dir} cannot be read ({type(e).__name__}: {e}); "
+                "rebuild it with: newssearch index") from e
 
+    @_index_errors
     def search(self, request: SearchRequest) -> SearchPage:
         """Run a query and return one page of marked results with facets."""
         started = time.perf_counter()
@@ -141,7 +172,8 @@ class SearchService:
             if plan.query() is None and not browsing:
                 notices.append("Requête vide : tapez un ou plusieurs mots.")
                 return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
-                                  request.sort, _ms(started), (), None, tuple(notices), {})
+                                  request.sort, _ms(started), (), None, tuple(notices),
+                                  {name: () for name in FACETS} if request.facets else {})
             filters = self._filters(request, plan, planner, notices)
             q, results, complete = self._execute(searcher, plan, filters, request)
             if suggested and (results.is_empty() or complete == 0):
@@ -230,7 +262,7 @@ class SearchService:
             kwargs["groupedby"] = {"title_key": sorting.FieldFacet("title_key")}
             kwargs["maptype"] = sorting.UnorderedList
         if request.sort == "date":
-            kwargs["sortedby"] = sorting.FieldFacet("date", reverse=True)
+            kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
         if limit is None:
             limit = request.page * request.per_page + (10 if request.collapse else 0)
         return searcher.search(q or wq.Every(), filter=filters, limit=limit, terms=False,
@@ -320,6 +352,7 @@ class SearchService:
         html = _apply(parsed, {k: f"<em>{_esc(v)}</em>" for k, v in shown.items()}, escape=True)
         return Suggestion(text, html, total)
 
+    @_index_errors
     def article(self, article_id: str, q: str = "") -> ArticleView | None:
         """Return one article, with the words of ``q`` marked."""
         gen = self.generation()
@@ -341,6 +374,7 @@ class SearchService:
             tags=tuple(t for t in (fields.get("tags") or "").split(",") if t))
 
 
+    @_index_errors
     def suggest(self, q: str, limit: int = 8) -> list[str]:
         """Complete the last word of ``q`` with the index's most frequent words."""
         words = parse(q).text.split()
@@ -357,6 +391,7 @@ class SearchService:
             return [f"{head} {surface_form(searcher, w, titles_only=True)}".strip()
                     for w in completions]
 
+    @_index_errors
     def related(self, article_id: str, limit: int = 5) -> tuple[Hit, ...]:
         """Return articles like this one (more-like-this on the body)."""
         gen = self.generation()

@@ -29,6 +29,7 @@ CURRENT = "current"
 META = "newssearch.json"
 LOCK = ".lock"
 BUILD_PREFIX = ".build-"
+LINK_PREFIX = f".{CURRENT}."  # the new symlink, before it replaces the old one
 GEN_PREFIX = "gen-"
 
 
@@ -92,8 +93,8 @@ def check_index_dir(index_dir: Path) -> None:
     if not index_dir.is_dir():
         raise IndexUnavailable(f"{index_dir} is not a directory.")
     foreign = [p.name for p in index_dir.iterdir()
-               if p.name not in (CURRENT, LOCK) and not p.name.startswith((GEN_PREFIX,
-                                                                           BUILD_PREFIX))]
+               if p.name not in (CURRENT, LOCK)
+               and not p.name.startswith((GEN_PREFIX, BUILD_PREFIX, LINK_PREFIX))]
     if foreign:
         raise IndexUnavailable(
             f"{index_dir} is not a newssearch index (it holds {', '.join(sorted(foreign)[:3])}); "
@@ -141,6 +142,9 @@ def remove_leftovers(index_dir: Path) -> list[str]:
     for path in sorted(index_dir.glob(BUILD_PREFIX + "*")):
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)
+    for path in sorted(index_dir.glob(LINK_PREFIX + "*")):
+        path.unlink(missing_ok=True)
+        removed.append(path.name)
     return removed
 
 
@@ -148,7 +152,7 @@ def swap_in(index_dir: Path, build_dir: Path) -> Path:
     """Make a finished build the live generation, atomically; return its new path."""
     generation = index_dir / (GEN_PREFIX + build_dir.name[len(BUILD_PREFIX):])
     os.rename(build_dir, generation)
-    link = index_dir / f".{CURRENT}.{os.getpid()}"
+    link = index_dir / f"{LINK_PREFIX}{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link.unlink()
     os.symlink(generation.name, link)

@@ -65,9 +65,12 @@ def _http_error(e: HTTPException):
     messages = {404: "Page introuvable.", 405: "Méthode non permise.",
                 500: "Erreur interne du serveur."}
     message = messages.get(code, e.description or e.name)
+    # Keep the exception's headers: a 405 must say which methods are allowed.
+    headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
     if wants_json():
-        return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), code
-    return pages.error_page(code, message)
+        return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), code, headers
+    body, status = pages.error_page(code, message)
+    return body, status, headers
 
 
 def _security_headers(response: Response) -> Response:

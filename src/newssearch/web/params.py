@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
 from newssearch.records import MAX_PAGE, MAX_PER_PAGE, BadRequest, SearchRequest
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 def _int(args: MultiDict, name: str, default: int, high: int) -> int:
@@ -23,7 +26,7 @@ def _date(args: MultiDict, name: str) -> date | None:
     if not raw:
         return None
     try:
-        if len(raw) != 10:
+        if not _DATE.fullmatch(raw):
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
