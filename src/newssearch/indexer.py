@@ -122,7 +122,7 @@ def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None)
 
 def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | None = None,
             on_problem: Callable[[Problem], None] | None = None, procs: int = DEFAULT_PROCS,
-            limitmb: int = 1024, wait: float = 10.0) -> BuildReport:
+            limitmb: int = 512, wait: float = 10.0) -> BuildReport:
     """Build a fresh index of ``sources`` beside the live one, then swap it in."""
     started = time.perf_counter()
     store.check_index_dir(index_dir)
@@ -206,7 +206,7 @@ def _update(ix, corpus: Corpus, progress: Progress | None) -> _Changes:
     todo = [a for a in corpus.articles if indexed.get(a.id) != a.fingerprint()]
     gone = [i for i in indexed if i not in wanted]
     if todo or gone:
-        writer = ix.writer()
+        writer = ix.writer(compound=False)  # see segments.FastSegmentWriter
         try:
             for doc_id in gone:
                 writer.delete_by_term("id", doc_id)

@@ -21,6 +21,18 @@ LONG_QUERY_WORDS = 4
 ALL_WORDS_BONUS = 1000.0
 
 
+def _or(subqueries: list[wq.Query], **kwargs) -> wq.Or:
+    """An Or matched lazily, as a tree of unions.
+
+    Whoosh otherwise reads and scores every posting of every clause up front on
+    small segments, which made a query's optional bonus clauses (thousands of
+    postings) cost more than the query itself.
+    """
+    q = wq.Or(subqueries, **kwargs)
+    q.matcher_type = wq.Or.DEFAULT_MATCHER
+    return q
+
+
 def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
     """Separate the parts of words from hyphenated compounds (which share a position)."""
     parts, compounds = [], []
@@ -62,7 +74,7 @@ class Plan:
                 main: wq.Query = self.required[0]
             elif loose or self.long:
                 # Articles with every word first, then those with some of them.
-                main = wq.AndMaybe(wq.Or(self.required), wq.ConstantScoreQuery(
+                main = wq.AndMaybe(_or(self.required), wq.ConstantScoreQuery(
                     wq.And(self.required), ALL_WORDS_BONUS))
             else:
                 main = wq.And(self.required)
@@ -71,9 +83,9 @@ class Plan:
         else:
             return None
         if self.excluded:
-            main = wq.AndNot(main, wq.Or(self.excluded))
+            main = wq.AndNot(main, _or(self.excluded))
         if self.bonus and self.required:
-            main = wq.AndMaybe(main, wq.Or(self.bonus))
+            main = wq.AndMaybe(main, _or(self.bonus))
         return main
 
     def filter(self) -> wq.Query | None:
@@ -133,7 +145,7 @@ class Planner:
             return None
         if len(children) == 1:
             return children[0]
-        return wq.Or(children) if isinstance(node, AnyOf) else wq.And(children)
+        return _or(children) if isinstance(node, AnyOf) else wq.And(children)
 
     def fields(self, fieldname: str | None) -> list[str]:
         return ["title"] if fieldname == "title" else list(WEIGHTS)
@@ -147,21 +159,21 @@ class Planner:
         fields = self.fields(word.field)
 
         def anyfield(term: str, boost: float = 1.0) -> wq.Query:
-            return wq.Or([wq.Term(f, term, boost=WEIGHTS[f] * boost) for f in fields])
+            return _or([wq.Term(f, term, boost=WEIGHTS[f] * boost) for f in fields])
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
             if not negated:
                 plan.stems.update(expanded)
             terms = [wq.Term(f, t, boost=WEIGHTS[f]) for f in fields for t in expanded]
-            return wq.Or(terms) if terms else wq.NullQuery
+            return _or(terms) if terms else wq.NullQuery
         if not negated:
             plan.stems.update(t.text for t in tokens)
         q = wq.And([anyfield(p.text) for p in parts]) if len(parts) > 1 else anyfield(
             parts[0].text)
         if compounds:
             # The compound itself (Saint-Denis) outranks both parts far apart.
-            q = wq.Or([anyfield(compounds[0].text, boost=2.0), q])
+            q = _or([anyfield(compounds[0].text, boost=2.0), q])
         return q
 
     def expand_prefix(self, prefix: str, fields: list[str]) -> list[str]:
@@ -181,8 +193,8 @@ class Planner:
             plan.phrases.add(tuple(words))
         fields = ["title_exact"] if phrase.field == "title" else list(EXACT_BONUS)
         if len(words) == 1:
-            return wq.Or([wq.Term(f, words[0]) for f in fields])
-        return wq.Or([wq.Phrase(f, words) for f in fields])
+            return _or([wq.Term(f, words[0]) for f in fields])
+        return _or([wq.Phrase(f, words) for f in fields])
 
     def filter_query(self, node: Filter, plan: Plan) -> wq.Query:
         names = self.facet_names.get(node.field, {})
@@ -192,7 +204,7 @@ class Planner:
             label = "source" if node.field == "source" else "rubrique"
             plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
             return wq.Term(node.field, node.value)
-        return wq.Or([wq.Term(node.field, v) for v in values])
+        return _or([wq.Term(node.field, v) for v in values])
 
     def add_bonuses(self, parsed: ParsedQuery, plan: Plan) -> None:
         """Reward exact forms, words close together, and the exact sequence of stop words."""
@@ -215,7 +227,7 @@ class Planner:
         stopped = len(folded) - len(stems)
         if len(folded) > 1 and stopped * 2 >= len(folded):
             # La Poste, Les Républicains: the exact sequence is what was meant.
-            sequence = wq.Or([wq.Phrase(f, folded, boost=STOP_PHRASE_BONUS)
+            sequence = _or([wq.Phrase(f, folded, boost=STOP_PHRASE_BONUS)
                               for f in EXACT_BONUS])
             plan.bonus.append(sequence)
             plan.sequence = sequence
@@ -224,5 +236,5 @@ class Planner:
                 plan.required.append(sequence)
         elif folded and not stems and not plan.required:
             # A single stop word (On): find it as written.
-            plan.required.append(wq.Or([wq.Term(f, folded[0]) for f in EXACT_BONUS]))
+            plan.required.append(_or([wq.Term(f, folded[0]) for f in EXACT_BONUS]))
             plan.exact.update(folded)

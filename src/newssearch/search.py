@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import math
 import re
 import threading
 import time
+import weakref
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -62,15 +64,40 @@ class Generation:
         self._lock = threading.Lock()
         self._vocabulary: Vocabulary | None = None
         self._facet_names: dict[str, dict[str, list[str]]] | None = None
+        self._local = threading.local()
+        self._searchers: list = []
+        # Close this generation's searchers once no request holds it any more.
+        weakref.finalize(self, _close_all, self._searchers)
 
     def warm_up(self) -> None:
         """Compute the per-generation caches now rather than in the first request."""
-        with self.searcher() as searcher:
-            self.facet_names(searcher.reader())
-            self.vocabulary(searcher.reader())
+        searcher = self.searcher()
+        self.facet_names(searcher.reader())
+        self.vocabulary(searcher.reader())
 
     def searcher(self):
-        return self.ix.searcher(weighting=SCORING(B=BM25_B, K1=BM25_K1))
+        """Return this thread's searcher of the generation, opened once.
+
+        Opening a searcher reads every segment's length columns and term tables:
+        on the full news corpus that cost more than the search itself. A Whoosh
+        searcher is not shared between threads, so each thread keeps its own.
+        """
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.ix.searcher(weighting=SCORING(B=BM25_B, K1=BM25_K1))
+            self._local.searcher = searcher
+            with self._lock:
+                self._searchers.append(searcher)
+        return searcher
+
+    def column(self, name: str):
+        """Return this thread's reader of a sort column, opened once."""
+        columns = getattr(self._local, "columns", None)
+        if columns is None:
+            columns = self._local.columns = {}
+        if name not in columns:
+            columns[name] = self.searcher().reader().column_reader(name)
+        return columns[name]
 
     def vocabulary(self, reader) -> Vocabulary:
         with self._lock:
@@ -94,6 +121,12 @@ class Generation:
                         names[fieldname].setdefault(key, []).append(value)
                 self._facet_names = names
         return self._facet_names
+
+
+def _close_all(searchers: list) -> None:
+    for searcher in searchers:
+        with contextlib.suppress(Exception):
+            searcher.close()
 
 
 def _index_errors(method):
@@ -160,57 +193,57 @@ class SearchService:
         started = time.perf_counter()
         parsed = parse(request.q)
         gen = self.generation()
-        with gen.searcher() as searcher:
-            reader = searcher.reader()
-            names = gen.facet_names(reader)
-            notices = list(parsed.notices)
-            corrections, suggested = self._typos(parsed, searcher, gen)
-            planner = Planner(reader, names, corrections)
-            plan = planner.plan(parsed)
-            browsing = bool(request.section or request.source or request.date_from
-                            or request.date_to)
-            if plan.query() is None and not browsing:
-                notices.append("Requête vide : tapez un ou plusieurs mots.")
-                return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
-                                  request.sort, _ms(started), (), None, tuple(notices),
-                                  {name: () for name in FACETS} if request.facets else {})
-            filters = self._filters(request, plan, planner, notices)
+        searcher = gen.searcher()
+        reader = searcher.reader()
+        names = gen.facet_names(reader)
+        notices = list(parsed.notices)
+        corrections, suggested = self._typos(parsed, searcher, gen)
+        planner = Planner(reader, names, corrections)
+        plan = planner.plan(parsed)
+        browsing = bool(request.section or request.source or request.date_from
+                        or request.date_to)
+        if plan.query() is None and not browsing:
+            notices.append("Requête vide : tapez un ou plusieurs mots.")
+            return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
+                              request.sort, _ms(started), (), None, tuple(notices),
+                              {name: () for name in FACETS} if request.facets else {})
+        filters = self._filters(request, plan, planner, notices)
+        q, results, complete = self._execute(searcher, plan, filters, request)
+        if suggested and (results.is_empty() or complete == 0):
+            # The rare word spoils the query: search for its correction instead.
+            corrections, suggested = {**corrections, **suggested}, {}
+            plan = Planner(reader, names, corrections).plan(parsed)
             q, results, complete = self._execute(searcher, plan, filters, request)
-            if suggested and (results.is_empty() or complete == 0):
-                # The rare word spoils the query: search for its correction instead.
-                corrections, suggested = {**corrections, **suggested}, {}
-                plan = Planner(reader, names, corrections).plan(parsed)
-                q, results, complete = self._execute(searcher, plan, filters, request)
-            notices.extend(plan.notices)
-            if complete == 0:
-                notices.append("Aucun article ne contient tous les mots : "
-                               "voici ceux qui en contiennent une partie.")
-            elif complete is not None:
-                notices.append(f"Seul{'s' if complete > 1 else ''} {complete} "
-                               f"article{'s' if complete > 1 else ''} contien"
-                               f"{'nent' if complete > 1 else 't'} tous les mots ; "
-                               "les suivants n’en contiennent qu’une partie.")
-            suggestion = None
-            if corrections:
-                shown = self._display(corrections, searcher)
-                notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
-                               f"« {_apply(parsed, shown)} ».")
-                suggestion = self._suggestion(parsed, shown, _total(results, request))
-            elif suggested:
-                shown = self._display(suggested, searcher)
-                other = Planner(reader, names, suggested).plan(parsed).query()
-                count = _total(self._run(searcher, other, filters, request, facets=False),
-                               request)
-                if count > _total(results, request):
-                    suggestion = self._suggestion(parsed, shown, count)
-            rerun = _Rerun(self, searcher, q, filters, request, results)
-            page = self._page(searcher, results, rerun, plan.match_terms())
-            facets = _facets(searcher, results, request) if request.facets else {}
-            total = _total(results, request)
-            pages = max(1, math.ceil(total / request.per_page)) if total else 0
-            return SearchPage(parsed.text, total, request.page, request.per_page, pages,
-                              request.sort, _ms(started), page, suggestion, tuple(notices),
-                              facets)
+        notices.extend(plan.notices)
+        if complete == 0:
+            notices.append("Aucun article ne contient tous les mots : "
+                           "voici ceux qui en contiennent une partie.")
+        elif complete is not None:
+            notices.append(f"Seul{'s' if complete > 1 else ''} {complete} "
+                           f"article{'s' if complete > 1 else ''} contien"
+                           f"{'nent' if complete > 1 else 't'} tous les mots ; "
+                           "les suivants n’en contiennent qu’une partie.")
+        suggestion = None
+        if corrections:
+            shown = self._display(corrections, searcher)
+            notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
+                           f"« {_apply(parsed, shown)} ».")
+            suggestion = self._suggestion(parsed, shown, _total(results, request))
+        elif suggested:
+            shown = self._display(suggested, searcher)
+            other = Planner(reader, names, suggested).plan(parsed).query()
+            count = _total(self._run(searcher, other, filters, request, facets=False),
+                           request)
+            if count > _total(results, request):
+                suggestion = self._suggestion(parsed, shown, count)
+        rerun = _Rerun(self, gen, q, filters, request, results)
+        page = self._page(searcher, results, rerun, plan.match_terms())
+        facets = _facets(gen, results, request) if request.facets else {}
+        total = _total(results, request)
+        pages = max(1, math.ceil(total / request.per_page)) if total else 0
+        return SearchPage(parsed.text, total, request.page, request.per_page, pages,
+                          request.sort, _ms(started), page, suggestion, tuple(notices),
+                          facets)
 
     def _execute(self, searcher, plan, filters, request: SearchRequest):
         """Run a plan: the exact sequence first if it has one, then all words, then any.
@@ -273,7 +306,7 @@ class SearchService:
         request: SearchRequest = rerun.request
         want = request.page * request.per_page
         groups = results.groups("title_key") if request.collapse else None
-        keys = searcher.reader().column_reader("title_key") if groups else None
+        keys = rerun.gen.column("title_key") if groups else None
         while True:
             seen: set[str] = set()
             picked = []
@@ -356,11 +389,11 @@ class SearchService:
     def article(self, article_id: str, q: str = "") -> ArticleView | None:
         """Return one article, with the words of ``q`` marked."""
         gen = self.generation()
-        with gen.searcher() as searcher:
-            fields = searcher.document(id=article_id)
-            if fields is None:
-                return None
-            plan = Planner(searcher.reader(), gen.facet_names(searcher.reader())).plan(parse(q))
+        searcher = gen.searcher()
+        fields = searcher.document(id=article_id)
+        if fields is None:
+            return None
+        plan = Planner(searcher.reader(), gen.facet_names(searcher.reader())).plan(parse(q))
         match = plan.match_terms()
         date = fields.get("date")
         return ArticleView(
@@ -384,37 +417,37 @@ class SearchService:
         if len(prefix) != 1 or len(prefix[0]) < 2:
             return []
         gen = self.generation()
-        with gen.searcher() as searcher:
-            vocabulary = gen.vocabulary(searcher.reader())
-            completions = vocabulary.complete(prefix[0], limit)
-            head = " ".join(words[:-1])
-            return [f"{head} {surface_form(searcher, w, titles_only=True)}".strip()
-                    for w in completions]
+        searcher = gen.searcher()
+        vocabulary = gen.vocabulary(searcher.reader())
+        completions = vocabulary.complete(prefix[0], limit)
+        head = " ".join(words[:-1])
+        return [f"{head} {surface_form(searcher, w, titles_only=True)}".strip()
+                for w in completions]
 
     @_index_errors
     def related(self, article_id: str, limit: int = 5) -> tuple[Hit, ...]:
         """Return articles like this one (more-like-this on the body)."""
         gen = self.generation()
-        with gen.searcher() as searcher:
-            docnum = searcher.document_number(id=article_id)
-            if docnum is None:
-                return ()
-            own_key = searcher.stored_fields(docnum).get("title")
-            found = []
-            for hit in searcher.more_like(docnum, "body", top=limit * 2, numterms=12):
-                fields = hit.fields()
-                if fields.get("title") == own_key:
-                    continue  # a republished copy of the same story
-                date = fields.get("date")
-                found.append(Hit(
-                    id=fields["id"], title=fields.get("title", ""),
-                    title_html=highlight(fields.get("title", ""), MatchTerms()),
-                    snippet_html="", url=fields.get("url") or "",
-                    date=date.date() if date else None, source=fields.get("source") or "",
-                    section=fields.get("section") or "", score=round(hit.score or 0.0, 4)))
-                if len(found) == limit:
-                    break
-            return tuple(found)
+        searcher = gen.searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return ()
+        own_key = searcher.stored_fields(docnum).get("title")
+        found = []
+        for hit in searcher.more_like(docnum, "body", top=limit * 2, numterms=12):
+            fields = hit.fields()
+            if fields.get("title") == own_key:
+                continue  # a republished copy of the same story
+            date = fields.get("date")
+            found.append(Hit(
+                id=fields["id"], title=fields.get("title", ""),
+                title_html=highlight(fields.get("title", ""), MatchTerms()),
+                snippet_html="", url=fields.get("url") or "",
+                date=date.date() if date else None, source=fields.get("source") or "",
+                section=fields.get("section") or "", score=round(hit.score or 0.0, 4)))
+            if len(found) == limit:
+                break
+        return tuple(found)
 
 
 def surface_form(searcher, folded: str, titles_only: bool = False) -> str:
@@ -461,8 +494,9 @@ def _esc(text: str) -> str:
 class _Rerun:
     """The same search again with a higher limit, when collapsing left a page short."""
 
-    def __init__(self, service: SearchService, searcher, q, filters, request, results):
-        self.service, self.searcher, self.q, self.filters = service, searcher, q, filters
+    def __init__(self, service: SearchService, gen: Generation, q, filters, request, results):
+        self.service, self.gen, self.q, self.filters = service, gen, q, filters
+        self.searcher = gen.searcher()
         self.request = request
         self.limit = results.scored_length() if results.scored_length() else 1
 
@@ -476,10 +510,10 @@ def _total(results, request: SearchRequest) -> int:
     return len(results.groups("title_key")) if request.collapse else len(results)
 
 
-def _facets(searcher, results, request: SearchRequest) -> dict[str, tuple[FacetValue, ...]]:
+def _facets(gen: Generation, results, request: SearchRequest
+            ) -> dict[str, tuple[FacetValue, ...]]:
     """Count sections, sources and years of the whole result set (one per headline)."""
-    reader = searcher.reader()
-    columns = {name: reader.column_reader(name) for name in FACETS}
+    columns = {name: gen.column(name) for name in FACETS}
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     for docnums in results.groups("title_key").values():
         for docnum in docnums[:1] if request.collapse else docnums:
