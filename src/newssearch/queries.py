@@ -12,7 +12,7 @@ from newssearch.highlight import MatchTerms
 from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
 # BM25F field weights: a word in the headline says more than one in the body.
-WEIGHTS = {"title": 3.0, "lede": 1.5, "body": 1.0}
+WEIGHTS = {"title": 2.0, "lede": 1.0, "body": 1.0}
 EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
 PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
 STOP_PHRASE_BONUS = 4.0

@@ -10,6 +10,7 @@ import re
 import threading
 import time
 import weakref
+from array import array
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from newssearch.spelling import Vocabulary
 
 FACETS = ("section", "source", "year")
 BM25_B, BM25_K1 = 0.75, 1.2
+TITLE_SHARE_DAMPING = 0.5
 FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one
 
 
@@ -51,6 +53,54 @@ class RobertsonBM25F(scoring.BM25F):
         df = parent.doc_frequency(fieldname, text)
         n = parent.doc_count_all()
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        scorer = super().scorer(searcher, fieldname, text, qf)
+        if fieldname in ("title", "title_exact"):
+            return SharedTitleScorer(scorer, _title_factors(searcher))
+        return scorer
+
+
+class SharedTitleScorer(scoring.BaseScorer):
+    """A title match, weighed down when many documents share that title.
+
+    A headline names its article; a title that many documents share (the pages of
+    one encyclopedia entry, a wire story republished) names none of them, and
+    boosting it buries the one passage that answers. Weight 1/sqrt(n) for n
+    documents with the same title: 1 for a unique headline. (1/n helped the
+    encyclopedia set a little more but pushed republished wire stories down.)
+    """
+
+    def __init__(self, inner, factors):
+        self.inner, self.factors = inner, factors
+
+    def supports_block_quality(self):
+        return self.inner.supports_block_quality()
+
+    def max_quality(self):
+        return self.inner.max_quality()  # still an upper bound: factors are at most 1
+
+    def block_quality(self, matcher):
+        return self.inner.block_quality(matcher)
+
+    def score(self, matcher):
+        return self.inner.score(matcher) * self.factors[matcher.id()]
+
+
+def _title_factors(searcher) -> array:
+    """Per document of a segment, the damping of its title's weight, computed once."""
+    reader = searcher.reader()
+    factors = getattr(reader, "_title_factors", None)
+    if factors is None:
+        parent = searcher.get_parent().reader()
+        counts = getattr(parent, "_title_counts", None)
+        if counts is None:
+            counts = parent._title_counts = Counter(parent.column_reader("title_key"))
+        keys = reader.column_reader("title_key")
+        factors = array("f", ((counts[keys[d]] or 1) ** -TITLE_SHARE_DAMPING
+                              for d in range(reader.doc_count_all())))
+        reader._title_factors = factors
+    return factors
 
 
 SCORING: type[scoring.BM25F] = RobertsonBM25F
