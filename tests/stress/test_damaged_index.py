@@ -36,10 +36,10 @@ def damage(tmp_path: Path, kind: str, make_articles, write_jsonl) -> Path:
         for toc in gen.glob("*.toc"):
             toc.write_bytes(b"\x00garbage" * 10)
     elif kind == "missing-segment":
-        for seg in gen.glob("*.seg"):
+        for seg in [*gen.glob("*.seg"), *gen.glob("*.trm")]:  # compound or separate files
             seg.unlink()
     elif kind == "truncated-segment":
-        for seg in gen.glob("*.seg"):
+        for seg in [*gen.glob("*.seg"), *gen.glob("*.trm")]:
             os.truncate(seg, seg.stat().st_size // 2)
     elif kind == "damaged-meta":
         meta.write_text('{"schema_version": ')
