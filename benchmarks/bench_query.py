@@ -16,7 +16,7 @@ percentiles are over those.
 Run from the repo root:
 
     .venv/bin/python benchmarks/bench_query.py [--index DIR] [--stock-index DIR]
-        [--corpus PATH] [--log FILE] [--repeat R] [--limit N] [--profile]
+        [--corpus PATH] [--log FILE] [--repeat R] [--limit N] [--profile [--profile-out F]]
 """
 
 from __future__ import annotations
@@ -284,6 +284,9 @@ def profile(args: argparse.Namespace, log: list[dict], svc: SearchService) -> No
     seconds = time.perf_counter() - started
     print(f"\nprofiled one pass: {len(log)} requests in {seconds:.1f} s "
           f"({seconds * 1000 / len(log):.1f} ms per request under cProfile)")
+    if args.profile_out:
+        profiler.dump_stats(args.profile_out)
+        print(f"raw profile written to {args.profile_out} (python -m pstats FILE)")
     stats = pstats.Stats(profiler).strip_dirs()
     print("\ntop 25 by cumulative time:")
     stats.sort_stats("cumulative").print_stats(25)
@@ -304,6 +307,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use only the first N requests")
     parser.add_argument("--profile", action="store_true",
                         help="run newssearch once under cProfile instead of timing")
+    parser.add_argument("--profile-out", type=Path, help="with --profile: save the raw stats")
     args = parser.parse_args()
     print(machine_line())
     args.code = code_line()

@@ -231,7 +231,8 @@ class SearchService:
         gen = self.generation()
         try:
             meta = store.IndexMeta.read(gen.path)
-            return IndexInfo(gen.ix.doc_count(), meta.schema_version, meta.built_at)
+            # Not ix.doc_count(): Whoosh opens (and reads) a whole new reader for it.
+            return IndexInfo(gen.searcher().doc_count(), meta.schema_version, meta.built_at)
         except Exception as e:
             raise store.IndexUnavailable(
                 f"the index in {self.index_dir} cannot be read ({type(e).__name__}: {e}); "
