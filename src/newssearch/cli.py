@@ -221,22 +221,28 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
 @INDEX_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+              show_default=True, help="Server processes (one per core).")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Worker threads per process.")
-def serve(index_dir: Path, host: str, port: int, threads: int) -> None:
+def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the search page and the JSON API with waitress.
 
     Example:
 
-        newssearch serve --index index --port 8000
+        newssearch serve --index index --port 8000 --workers 2
     """
-    import waitress
-
+    from newssearch import server
     from newssearch.web import create_app
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="newssearch")
+    try:
+        sock = server.listen(host, port)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from e
+    port = sock.getsockname()[1]
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/ with {workers} process(es) "
+               f"of {threads} threads (Ctrl-C to stop)", err=True)
+    server.serve(lambda: create_app({"INDEX_DIR": str(index_dir)}), sock, workers, threads)
 
 
 def main() -> None:  # pragma: no cover - for `python -m newssearch`

@@ -13,14 +13,14 @@ Whoosh-Reloaded is pinned to one exact version.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import itertools
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 
 from whoosh.writing import SegmentWriter
+
+from newssearch.processes import die_with_parent
 
 Documents = Callable[[int, int], Iterator[dict]]
 """documents(start, stop) yields the Whoosh documents of items start to stop."""
@@ -28,7 +28,6 @@ Documents = Callable[[int, int], Iterator[dict]]
 # Postings stay in memory until a segment is written: Whoosh's own spilling to
 # sorted runs on disk cost a third of the build time.
 NO_SPILL_MB = 1 << 20
-PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 
 class FastSegmentWriter(SegmentWriter):
@@ -180,22 +179,9 @@ def _write(ix, documents: Iterator[dict], limitmb: int, added: Callable[[int], N
     return found
 
 
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this worker when the indexer dies (even by kill -9).
-
-    Otherwise a killed indexer would leave workers writing into an abandoned build,
-    holding the writers' lock they inherited.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _worker(ix, documents: Documents, start: int, stop: int, limitmb: int, sender,
             added: Callable[[int], None], parent: int) -> None:
-    _die_with_parent(parent)
+    die_with_parent(parent)
     try:
         own = ix.storage.open_index(ix.indexname)
         sender.send(("ok", _write(own, documents(start, stop), limitmb, added)))
