@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import html
 import math
@@ -259,13 +260,14 @@ class SearchService:
                               request.sort, _ms(started), (), None, tuple(notices),
                               {name: () for name in FACETS} if request.facets else {})
         filters = self._filters(request, plan, planner, notices)
-        q, results, complete = self._execute(searcher, plan, filters, request)
+        q, results, answered, complete = self._execute(searcher, plan, filters, request)
         if suggested and (results.is_empty() or complete == 0):
             # The rare word spoils the query: search for its correction instead.
             corrections, suggested = {**corrections, **suggested}, {}
             plan = Planner(reader, names, corrections).plan(parsed)
-            q, results, complete = self._execute(searcher, plan, filters, request)
+            q, results, answered, complete = self._execute(searcher, plan, filters, request)
         notices.extend(plan.notices)
+        filled = complete is not None
         if complete == 0:
             notices.append("Aucun article ne contient tous les mots : "
                            "voici ceux qui en contiennent une partie.")
@@ -274,23 +276,30 @@ class SearchService:
                            f"article{'s' if complete > 1 else ''} contien"
                            f"{'nent' if complete > 1 else 't'} tous les mots ; "
                            "les suivants n’en contiennent qu’une partie.")
+        rerun = _Rerun(self, gen, q, filters, answered, results, group=not filled)
+        page = self._page(searcher, results, rerun, plan.match_terms())
+        total = len(page) if filled else _total(results, request)
+        if filled and request.page > 1:
+            page = ()  # the partial matches fill one page only
         suggestion = None
         if corrections:
             shown = self._display(corrections, searcher)
             notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
                            f"« {_apply(parsed, shown)} ».")
-            suggestion = self._suggestion(parsed, shown, _total(results, request))
+            suggestion = self._suggestion(parsed, shown, total)
         elif suggested:
             shown = self._display(suggested, searcher)
             other = Planner(reader, names, suggested).plan(parsed).query()
             count = _total(self._run(searcher, other, filters, request, facets=False),
                            request)
-            if count > _total(results, request):
+            if count > total:
                 suggestion = self._suggestion(parsed, shown, count)
-        rerun = _Rerun(self, gen, q, filters, request, results)
-        page = self._page(searcher, results, rerun, plan.match_terms())
-        facets = _facets(gen, results, request) if request.facets else {}
-        total = _total(results, request)
+        if not request.facets:
+            facets = {}
+        elif filled:  # the result set is this one page
+            facets = _hit_facets(page)
+        else:
+            facets = _facets(gen, results, request)
         pages = max(1, math.ceil(total / request.per_page)) if total else 0
         return SearchPage(parsed.text, total, request.page, request.per_page, pages,
                           request.sort, _ms(started), page, suggestion, tuple(notices),
@@ -299,26 +308,31 @@ class SearchService:
     def _execute(self, searcher, plan, filters, request: SearchRequest):
         """Run a plan: the exact sequence first if it has one, then all words, then any.
 
-        Returns the query that answered, its results, and, when articles with only
-        some of the words had to fill the page, how many have all of them.
+        Returns the query that answered, its results, the request they answer, and,
+        when articles with only some of the words had to fill the page, how many
+        have all of them.
         """
         if plan.sequence is not None:
             # La Poste: the articles with the exact sequence, if there are any.
             q = plan.query(strict=True)
             results = self._run(searcher, q, filters, request)
             if not results.is_empty():
-                return q, results, None
+                return q, results, request, None
         q = plan.query()
         results = self._run(searcher, q, filters, request)
         complete = _total(results, request)
         if complete < request.per_page and len(plan.required) > 1 and not plan.long:
-            # Fewer articles than a page have every word: those with some follow them.
-            # (Decided on the page size, not the page, so every page counts the same.)
+            # Fewer articles than a page have every word: those with some follow them,
+            # on this one page. Only the top of that looser result set is ranked:
+            # counting and grouping all of it (half the corpus for common words) is
+            # what made such queries slow.
+            filled = dataclasses.replace(request, page=1, facets=False)
             loose_q = plan.query(loose=True)
-            loose = self._run(searcher, loose_q, filters, request)
-            if _total(loose, request) > complete:
-                return loose_q, loose, complete
-        return q, results, None
+            loose = self._run(searcher, loose_q, filters, filled, limit=request.per_page + 20,
+                              group=False)
+            if loose.scored_length() > complete:
+                return loose_q, loose, filled, complete
+        return q, results, request, None
 
     def _filters(self, request: SearchRequest, plan: Plan, planner: Planner,
                  notices: list[str]) -> wq.Query | None:
@@ -337,9 +351,9 @@ class SearchService:
         return wq.And(filters) if filters else None
 
     def _run(self, searcher, q, filters, request: SearchRequest, facets: bool = True,
-             limit: int | None = None):
+             limit: int | None = None, group: bool = True):
         kwargs: dict = {}
-        if request.collapse or (facets and request.facets):
+        if group and (request.collapse or (facets and request.facets)):
             # One pass groups every match by headline: collapsing copies and counting
             # facets both start from it. (Whoosh's own CollapseCollector is skipped by
             # filters and miscounts sorted results.)
@@ -356,9 +370,15 @@ class SearchService:
         """Return (docnum, score, duplicates) of every hit up to the requested page."""
         request: SearchRequest = rerun.request
         want = request.page * request.per_page
-        groups = results.groups("title_key") if request.collapse else None
-        keys = rerun.gen.column("title_key") if groups else None
+        keys = rerun.gen.column("title_key") if request.collapse else None
         while True:
+            if keys is None:
+                copies = None
+            elif rerun.group:
+                copies = {k: len(v) for k, v in results.groups("title_key").items()}
+            else:  # not grouped: count the copies among the ranked top only
+                copies = Counter(keys[results.docnum(i)]
+                                 for i in range(results.scored_length()))
             seen: set[str] = set()
             picked = []
             for i in range(results.scored_length()):
@@ -369,7 +389,7 @@ class SearchService:
                     if key in seen:
                         continue
                     seen.add(key)
-                    dups = len(groups[key]) - 1
+                    dups = copies[key] - 1
                 # Sorted by date, Whoosh's score is the sort key: no relevance to show.
                 score = 0.0 if request.sort == "date" else results.score(i)
                 picked.append((docnum, score, dups))
@@ -545,15 +565,16 @@ def _esc(text: str) -> str:
 class _Rerun:
     """The same search again with a higher limit, when collapsing left a page short."""
 
-    def __init__(self, service: SearchService, gen: Generation, q, filters, request, results):
+    def __init__(self, service: SearchService, gen: Generation, q, filters, request, results,
+                 group: bool = True):
         self.service, self.gen, self.q, self.filters = service, gen, q, filters
         self.searcher = gen.searcher()
-        self.request = request
+        self.request, self.group = request, group
         self.limit = results.scored_length() if results.scored_length() else 1
 
     def __call__(self):
         return self.service._run(self.searcher, self.q, self.filters, self.request,
-                                 facets=False, limit=self.limit)
+                                 facets=False, limit=self.limit, group=self.group)
 
 
 def _total(results, request: SearchRequest) -> int:
@@ -570,6 +591,14 @@ def _facets(gen: Generation, results, request: SearchRequest
         for docnum in docnums[:1] if request.collapse else docnums:
             for name, column in columns.items():
                 counts[name][column[docnum]] += 1
+    return {name: _facet_values(name, counts[name]) for name in FACETS}
+
+
+def _hit_facets(hits: tuple[Hit, ...]) -> dict[str, tuple[FacetValue, ...]]:
+    """Count sections, sources and years of some hits."""
+    counts = {"section": Counter(h.section for h in hits),
+              "source": Counter(h.source for h in hits),
+              "year": Counter(str(h.date.year) if h.date else "" for h in hits)}
     return {name: _facet_values(name, counts[name]) for name in FACETS}
 
 
