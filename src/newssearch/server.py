@@ -47,7 +47,10 @@ def serve(make_app: Callable, sock: socket.socket, workers: int, threads: int) -
                 os._exit(code)
         children.append(pid)
 
+    stopping = []
+
     def stop(signum, frame) -> None:
+        stopping.append(signum)
         for pid in children:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -63,7 +66,7 @@ def serve(make_app: Callable, sock: socket.socket, workers: int, threads: int) -
         except ChildProcessError:
             break
         children.remove(pid)
-        if code and children:  # a worker died: stop serving rather than limp on
+        if code and not stopping:  # a worker died: stop serving rather than limp on
             status = 1
             stop(signal.SIGTERM, None)
     sock.close()
