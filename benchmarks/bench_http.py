@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import http.client
 import itertools
 import json
@@ -40,9 +39,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from common import code_line, ensure_index, machine_line
 from querylog import DEFAULT_CORPUS, DEFAULT_LOG, load_log, url_path
-
-from newssearch import indexer, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,35 +78,10 @@ end
 """
 
 
-def machine_line() -> str:
-    return (f"nproc {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}), "
-            f"Python {platform.python_version()} on {platform.platform()}, "
-            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def ensure_index(index_dir: Path, corpus: Path) -> None:
-    """Build the index if it is missing; stop with the reason if it cannot be used."""
-    if store.current_generation(index_dir) is None:
-        print(f"no newssearch index in {index_dir}: building it from {corpus} ...", flush=True)
-        report = indexer.rebuild([corpus], index_dir)
-        print(f"  {report.indexed} articles in {report.seconds:.0f} s", flush=True)
-    try:
-        indexer.open_index(index_dir)[0].close()
-    except store.IndexUnavailable as e:
-        sys.exit(f"{e}\n(or pass --index NEW_DIR to build a fresh one there)")
-
-
-def code_line() -> str:
-    """Say which newssearch code is measured: others may be editing src/ meanwhile."""
-    src = sorted((ROOT / "src" / "newssearch").rglob("*.py"))
-    digest = hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:12]
-    return f"newssearch schema version {indexer.SCHEMA_VERSION}, src digest {digest}"
 
 
 class RssMonitor(threading.Thread):

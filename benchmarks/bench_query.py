@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gzip
-import hashlib
 import json
 import os
 import platform
@@ -38,9 +37,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from common import code_line, ensure_index, machine_line
 from querylog import DEFAULT_CORPUS, DEFAULT_LOG, describe, load_log
 
-from newssearch import indexer, store
 from newssearch.records import SearchRequest
 from newssearch.search import SearchService
 
@@ -50,31 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # boosts, single-quoted terms); a user's apostrophe or colon must not break the query.
 _STOCK_SYNTAX = re.compile(r"[:()\[\]{}^~*?'’\\]")
 _STOCK_OPERATORS = re.compile(r"\b(AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
-
-
-def machine_line() -> str:
-    return (f"nproc {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}), "
-            f"Python {platform.python_version()} on {platform.platform()}, "
-            f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-
-
-def ensure_index(index_dir: Path, corpus: Path) -> None:
-    """Build the index if it is missing; stop with the reason if it cannot be used."""
-    if store.current_generation(index_dir) is None:
-        print(f"no newssearch index in {index_dir}: building it from {corpus} ...", flush=True)
-        report = indexer.rebuild([corpus], index_dir)
-        print(f"  {report.indexed} articles in {report.seconds:.0f} s", flush=True)
-    try:
-        indexer.open_index(index_dir)[0].close()
-    except store.IndexUnavailable as e:
-        sys.exit(f"{e}\n(or pass --index NEW_DIR to build a fresh one there)")
-
-
-def code_line() -> str:
-    """Say which newssearch code is measured: others may be editing src/ meanwhile."""
-    src = sorted((ROOT / "src" / "newssearch").rglob("*.py"))
-    digest = hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:12]
-    return f"newssearch schema version {indexer.SCHEMA_VERSION}, src digest {digest}"
 
 
 def open_stock_index(stock_dir: Path, corpus: Path):
