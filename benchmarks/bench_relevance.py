@@ -33,6 +33,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -223,9 +224,15 @@ def measure(engine: str, docs: list[Doc], queries, qrels, work: Path, reuse: boo
     indexed = time.perf_counter() - started
     log(f"  {engine}: indexed {len(docs)} docs in {indexed:.1f} s")
     empty: list[str] = []
+    errors: list[str] = []
 
     def counted(text: str, k: int) -> list[str]:
-        ids = search(text, k)
+        try:
+            ids = search(text, k)
+        except Exception as e:  # a crash fails that query; it must not end a long run
+            log(traceback.format_exc() if not errors else "")
+            errors.append(f"{type(e).__name__}: {e} on {text!r}")
+            return []
         empty.extend([] if ids else [text])
         return ids
 
@@ -237,6 +244,7 @@ def measure(engine: str, docs: list[Doc], queries, qrels, work: Path, reuse: boo
     report = evaluate(counted, queries, qrels, k=100, progress=progress)
     result = {"ndcg10": report.ndcg10, "mrr10": report.mrr10, "recall100": report.recall100,
               "queries": report.queries, "empty": len(empty), "empty_examples": empty[:5],
+              "errors": len(errors), "error_examples": errors[:5],
               "index_s": indexed, "query_s": time.perf_counter() - started}
     log(f"  {engine}: {json.dumps(result, ensure_ascii=False)}")
     return result
@@ -255,14 +263,17 @@ def verdict(results: dict[str, dict]) -> dict:
 def print_set(name: str, results: dict[str, dict], judgement: dict) -> None:
     print(f"\n## {name}\n")
     print(f"{'engine':<14}{'nDCG@10':>9}{'MRR@10':>9}{'R@100':>8}{'queries':>9}{'empty':>7}"
-          f"{'index s':>10}{'query s':>10}")
+          f"{'errors':>8}{'index s':>10}{'query s':>10}")
     for engine, r in results.items():
         mark = "*" if engine == judgement.get("best_peer") else " "
         print(f"{engine + mark:<14}{r['ndcg10']:>9.4f}{r['mrr10']:>9.4f}{r['recall100']:>8.4f}"
-              f"{r['queries']:>9}{r['empty']:>7}{r['index_s']:>10.1f}{r['query_s']:>10.1f}")
+              f"{r['queries']:>9}{r['empty']:>7}{r['errors']:>8}{r['index_s']:>10.1f}"
+              f"{r['query_s']:>10.1f}")
     for engine, r in results.items():
         if r["empty"]:
             print(f"{engine} found nothing for {r['empty']} queries, e.g. {r['empty_examples']}")
+        if r["errors"]:
+            print(f"{engine} failed on {r['errors']} queries, e.g. {r['error_examples']}")
     if "ahead_ndcg10" in judgement:
         yes = {True: "ahead of", False: "NOT ahead of"}
         print(f"(* best peer) newssearch is {yes[judgement['ahead_ndcg10']]} every peer on "
