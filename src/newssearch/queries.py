@@ -1,13 +1,13 @@
-"""Turning a parsed query into Whoosh queries: BM25F clauses, bonuses, filters, typo fixes."""
+"""Turning a parsed query into a query tree: BM25F clauses, bonuses, filters, typo fixes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from whoosh import query as wq
-
 from newssearch.analysis import HOMONYMS, analyze
 from newssearch.analysis import Term as Token
+from newssearch.engine import All, Any, Constant, Every, Maybe, Nothing, Sequence, Term, Without
+from newssearch.engine import Node as Clause
 from newssearch.highlight import MatchTerms
 from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
@@ -19,18 +19,6 @@ STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
 ALL_WORDS_BONUS = 1000.0
-
-
-def _or(subqueries: list[wq.Query], **kwargs) -> wq.Or:
-    """An Or matched lazily, as a tree of unions.
-
-    Whoosh otherwise reads and scores every posting of every clause up front on
-    small segments, which made a query's optional bonus clauses (thousands of
-    postings) cost more than the query itself.
-    """
-    q = wq.Or(subqueries, **kwargs)
-    q.matcher_type = wq.Or.DEFAULT_MATCHER
-    return q
 
 
 def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
@@ -46,15 +34,16 @@ def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
 class Plan:
     """The Whoosh queries for one user query, and what to mark in the results."""
 
-    required: list[wq.Query] = field(default_factory=list)
-    excluded: list[wq.Query] = field(default_factory=list)
-    filters: list[wq.Query] = field(default_factory=list)
-    bonus: list[wq.Query] = field(default_factory=list)
+    required: list[Clause] = field(default_factory=list)
+    excluded: list[Clause] = field(default_factory=list)
+    filters: list[Clause] = field(default_factory=list)
+    bonus: list[Clause] = field(default_factory=list)
+    proximity: list[Sequence] = field(default_factory=list)
     stems: set[str] = field(default_factory=set)
     exact: set[str] = field(default_factory=set)
     phrases: set[tuple[str, ...]] = field(default_factory=set)
     notices: list[str] = field(default_factory=list)
-    sequence: wq.Query | None = None
+    sequence: Clause | None = None
     # A long query (a question, a pasted sentence) ranks by any of its words.
     long: bool = False
 
@@ -62,34 +51,34 @@ class Plan:
         return MatchTerms(frozenset(self.stems), frozenset(self.exact),
                           frozenset(self.phrases))
 
-    def query(self, loose: bool = False, strict: bool = False) -> wq.Query | None:
+    def query(self, loose: bool = False, strict: bool = False) -> Clause | None:
         """The main query: all clauses required, or any of them when ``loose``.
 
         ``strict`` also requires the exact sequence of a query made mostly of stop words.
         """
         if strict and self.sequence is not None:
-            return wq.And([self.query(), self.sequence])
+            return All((self.query(), self.sequence))
         if self.required:
             if len(self.required) == 1:
-                main: wq.Query = self.required[0]
+                main: Clause = self.required[0]
             elif loose or self.long:
                 # Articles with every word first, then those with some of them.
-                main = wq.AndMaybe(_or(self.required), wq.ConstantScoreQuery(
-                    wq.And(self.required), ALL_WORDS_BONUS))
+                main = Maybe(Any(tuple(self.required)),
+                             Constant(All(tuple(self.required)), ALL_WORDS_BONUS))
             else:
-                main = wq.And(self.required)
+                main = All(tuple(self.required))
         elif self.excluded or self.filters:
-            main = wq.Every()
+            main = Every()
         else:
             return None
         if self.excluded:
-            main = wq.AndNot(main, _or(self.excluded))
+            main = Without(main, Any(tuple(self.excluded)))
         if self.bonus and self.required:
-            main = wq.AndMaybe(main, _or(self.bonus))
+            main = Maybe(main, Any(tuple(self.bonus)))
         return main
 
-    def filter(self) -> wq.Query | None:
-        return wq.And(self.filters) if self.filters else None
+    def filter(self) -> Clause | None:
+        return All(tuple(self.filters)) if self.filters else None
 
 
 class Planner:
@@ -103,7 +92,7 @@ class Planner:
 
     def plan(self, parsed: ParsedQuery) -> Plan:
         plan = Plan()
-        soft: list[wq.Query] = []
+        soft: list[Clause] = []
         for node in parsed.root.nodes:
             if isinstance(node, Not):
                 q = self.node(node.node, plan, negated=True)
@@ -131,7 +120,7 @@ class Planner:
         folded = analyze(self.corrections.get(word.text, word.text), stemmed=False)
         return bool(folded) and all(t.text in HOMONYMS for t in folded)
 
-    def node(self, node: Node, plan: Plan, negated: bool = False) -> wq.Query | None:
+    def node(self, node: Node, plan: Plan, negated: bool = False) -> Clause | None:
         if isinstance(node, Word):
             return self.word(node, plan, negated)
         if isinstance(node, Phrase):
@@ -145,12 +134,12 @@ class Planner:
             return None
         if len(children) == 1:
             return children[0]
-        return _or(children) if isinstance(node, AnyOf) else wq.And(children)
+        return Any(tuple(children)) if isinstance(node, AnyOf) else All(tuple(children))
 
     def fields(self, fieldname: str | None) -> list[str]:
         return ["title"] if fieldname == "title" else list(WEIGHTS)
 
-    def word(self, word: Word, plan: Plan, negated: bool) -> wq.Query | None:
+    def word(self, word: Word, plan: Plan, negated: bool) -> Clause | None:
         text = self.corrections.get(word.text, word.text)
         tokens = analyze(text)
         parts, compounds = split_compounds(tokens)
@@ -158,22 +147,22 @@ class Planner:
             return None
         fields = self.fields(word.field)
 
-        def anyfield(term: str, boost: float = 1.0) -> wq.Query:
-            return _or([wq.Term(f, term, boost=WEIGHTS[f] * boost) for f in fields])
+        def anyfield(term: str, boost: float = 1.0) -> Clause:
+            return Any(tuple(Term(f, term, WEIGHTS[f] * boost) for f in fields))
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
             if not negated:
                 plan.stems.update(expanded)
-            terms = [wq.Term(f, t, boost=WEIGHTS[f]) for f in fields for t in expanded]
-            return _or(terms) if terms else wq.NullQuery
+            terms = tuple(Term(f, t, WEIGHTS[f]) for f in fields for t in expanded)
+            return Any(terms) if terms else Nothing()
         if not negated:
             plan.stems.update(t.text for t in tokens)
-        q = wq.And([anyfield(p.text) for p in parts]) if len(parts) > 1 else anyfield(
+        q = All(tuple(anyfield(p.text) for p in parts)) if len(parts) > 1 else anyfield(
             parts[0].text)
         if compounds:
             # The compound itself (Saint-Denis) outranks both parts far apart.
-            q = _or([anyfield(compounds[0].text, boost=2.0), q])
+            q = Any((anyfield(compounds[0].text, boost=2.0), q))
         return q
 
     def expand_prefix(self, prefix: str, fields: list[str]) -> list[str]:
@@ -185,7 +174,7 @@ class Planner:
                     return sorted(found)
         return sorted(found)
 
-    def phrase(self, phrase: Phrase, plan: Plan, negated: bool) -> wq.Query | None:
+    def phrase(self, phrase: Phrase, plan: Plan, negated: bool) -> Clause | None:
         words = [t.text for t in split_compounds(analyze(phrase.text, stemmed=False))[0]]
         if not words:
             return None
@@ -193,18 +182,18 @@ class Planner:
             plan.phrases.add(tuple(words))
         fields = ["title_exact"] if phrase.field == "title" else list(EXACT_BONUS)
         if len(words) == 1:
-            return _or([wq.Term(f, words[0]) for f in fields])
-        return _or([wq.Phrase(f, words) for f in fields])
+            return Any(tuple(Term(f, words[0]) for f in fields))
+        return Any(tuple(Sequence(f, tuple(words)) for f in fields))
 
-    def filter_query(self, node: Filter, plan: Plan) -> wq.Query:
+    def filter_query(self, node: Filter, plan: Plan) -> Clause:
         names = self.facet_names.get(node.field, {})
         key = " ".join(t.text for t in analyze(node.value, stemmed=False))
         values = names.get(key, [])
         if not values:
             label = "source" if node.field == "source" else "rubrique"
             plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
-            return wq.Term(node.field, node.value)
-        return _or([wq.Term(node.field, v) for v in values])
+            return Term(node.field, node.value)
+        return Any(tuple(Term(node.field, v) for v in values))
 
     def add_bonuses(self, parsed: ParsedQuery, plan: Plan) -> None:
         """Reward exact forms, words close together, and the exact sequence of stop words."""
@@ -217,18 +206,19 @@ class Planner:
             folded.extend(p.text for p in parts)
             stems.extend(p.text for p in split_compounds(analyze(text))[0])
         for word in set(folded):
-            plan.bonus.extend(wq.Term(f, word, boost=b) for f, b in EXACT_BONUS.items())
+            plan.bonus.extend(Term(f, word, b) for f, b in EXACT_BONUS.items())
         plan.long = len(stems) > LONG_QUERY_WORDS
         if plan.long:
             return
         if len(stems) > 1:
-            plan.bonus.append(wq.Phrase("title", stems, slop=2, boost=PROXIMITY_BONUS["title"]))
-            plan.bonus.append(wq.Phrase("body", stems, slop=4, boost=PROXIMITY_BONUS["body"]))
+            # Scored on the best-ranked documents only: positions cost a read per document.
+            plan.proximity.append(Sequence("title", tuple(stems), 2, PROXIMITY_BONUS["title"]))
+            plan.proximity.append(Sequence("body", tuple(stems), 4, PROXIMITY_BONUS["body"]))
         stopped = len(folded) - len(stems)
         if len(folded) > 1 and stopped * 2 >= len(folded):
             # La Poste, Les Républicains: the exact sequence is what was meant.
-            sequence = _or([wq.Phrase(f, folded, boost=STOP_PHRASE_BONUS)
-                              for f in EXACT_BONUS])
+            sequence = Any(tuple(Sequence(f, tuple(folded), 1, STOP_PHRASE_BONUS)
+                                 for f in EXACT_BONUS))
             plan.bonus.append(sequence)
             plan.sequence = sequence
             plan.phrases.add(tuple(folded))
@@ -236,5 +226,5 @@ class Planner:
                 plan.required.append(sequence)
         elif folded and not stems and not plan.required:
             # A single stop word (On): find it as written.
-            plan.required.append(_or([wq.Term(f, folded[0]) for f in EXACT_BONUS]))
+            plan.required.append(Any(tuple(Term(f, folded[0]) for f in EXACT_BONUS)))
             plan.exact.update(folded)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import html
 import math
@@ -11,23 +10,24 @@ import re
 import threading
 import time
 import weakref
-from array import array
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import scoring, sorting
 
 from newssearch import indexer, store
 from newssearch.analysis import analyze, terms
+from newssearch.engine import All, Engine, Every, PostingCache, Tables
+from newssearch.engine import Node as Clause
 from newssearch.highlight import MatchTerms, highlight, snippet
 from newssearch.queries import LONG_QUERY_WORDS, WEIGHTS, Plan, Planner, split_compounds
 from newssearch.querylang import Filter, ParsedQuery, Word, parse
+from newssearch.ranking import FACETS, Ranked, hit_facets, rank, rescore
+from newssearch.ranking import facets as facet_counts
 from newssearch.records import (
     ArticleView,
-    FacetValue,
     Hit,
     IndexInfo,
     SearchPage,
@@ -36,75 +36,7 @@ from newssearch.records import (
 )
 from newssearch.spelling import Vocabulary
 
-FACETS = ("section", "source", "year")
-BM25_B, BM25_K1 = 0.75, 1.2
-TITLE_SHARE_DAMPING = 0.5
 FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one
-
-
-class RobertsonBM25F(scoring.BM25F):
-    """BM25F with the Robertson-Sparck Jones idf (as Lucene and bm25s), not Whoosh's.
-
-    Whoosh's idf, log(N / (df + 1)) + 1, never falls below 1, so words in nearly
-    every article still weigh a lot: long queries then rank by their commonest words.
-    """
-
-    def idf(self, searcher, fieldname, text):
-        parent = searcher.get_parent()
-        df = parent.doc_frequency(fieldname, text)
-        n = parent.doc_count_all()
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    def scorer(self, searcher, fieldname, text, qf=1):
-        scorer = super().scorer(searcher, fieldname, text, qf)
-        if fieldname in ("title", "title_exact"):
-            return SharedTitleScorer(scorer, _title_factors(searcher))
-        return scorer
-
-
-class SharedTitleScorer(scoring.BaseScorer):
-    """A title match, weighed down when many documents share that title.
-
-    A headline names its article; a title that many documents share (the pages of
-    one encyclopedia entry, a wire story republished) names none of them, and
-    boosting it buries the one passage that answers. Weight 1/sqrt(n) for n
-    documents with the same title: 1 for a unique headline. (1/n helped the
-    encyclopedia set a little more but pushed republished wire stories down.)
-    """
-
-    def __init__(self, inner, factors):
-        self.inner, self.factors = inner, factors
-
-    def supports_block_quality(self):
-        return self.inner.supports_block_quality()
-
-    def max_quality(self):
-        return self.inner.max_quality()  # still an upper bound: factors are at most 1
-
-    def block_quality(self, matcher):
-        return self.inner.block_quality(matcher)
-
-    def score(self, matcher):
-        return self.inner.score(matcher) * self.factors[matcher.id()]
-
-
-def _title_factors(searcher) -> array:
-    """Per document of a segment, the damping of its title's weight, computed once."""
-    reader = searcher.reader()
-    factors = getattr(reader, "_title_factors", None)
-    if factors is None:
-        parent = searcher.get_parent().reader()
-        counts = getattr(parent, "_title_counts", None)
-        if counts is None:
-            counts = parent._title_counts = Counter(parent.column_reader("title_key"))
-        keys = reader.column_reader("title_key")
-        factors = array("f", ((counts[keys[d]] or 1) ** -TITLE_SHARE_DAMPING
-                              for d in range(reader.doc_count_all())))
-        reader._title_factors = factors
-    return factors
-
-
-SCORING: type[scoring.BM25F] = RobertsonBM25F
 
 
 class Generation:
@@ -115,6 +47,8 @@ class Generation:
         self._lock = threading.Lock()
         self._vocabulary: Vocabulary | None = None
         self._facet_names: dict[str, dict[str, list[str]]] | None = None
+        self._tables: Tables | None = None
+        self._cache = PostingCache()
         self._local = threading.local()
         self._searchers: list = []
         # Close this generation's searchers once no request holds it any more.
@@ -123,6 +57,7 @@ class Generation:
     def warm_up(self) -> None:
         """Compute the per-generation caches now rather than in the first request."""
         searcher = self.searcher()
+        self.engine()
         self.facet_names(searcher.reader())
         self.vocabulary(searcher.reader())
 
@@ -135,20 +70,19 @@ class Generation:
         """
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self.ix.searcher(weighting=SCORING(B=BM25_B, K1=BM25_K1))
+            searcher = self.ix.searcher()
             self._local.searcher = searcher
             with self._lock:
                 self._searchers.append(searcher)
         return searcher
 
-    def column(self, name: str):
-        """Return this thread's reader of a sort column, opened once."""
-        columns = getattr(self._local, "columns", None)
-        if columns is None:
-            columns = self._local.columns = {}
-        if name not in columns:
-            columns[name] = self.searcher().reader().column_reader(name)
-        return columns[name]
+    def engine(self) -> Engine:
+        """Return a query engine over this thread's reader (one per request: it memoises)."""
+        reader = self.searcher().reader()
+        with self._lock:
+            if self._tables is None:
+                self._tables = Tables(reader)
+        return Engine(reader, self._tables, self._cache)
 
     def vocabulary(self, reader) -> Vocabulary:
         with self._lock:
@@ -247,6 +181,7 @@ class SearchService:
         gen = self.generation()
         searcher = gen.searcher()
         reader = searcher.reader()
+        engine = gen.engine()
         names = gen.facet_names(reader)
         notices = list(parsed.notices)
         corrections, suggested = self._typos(parsed, searcher, gen)
@@ -259,13 +194,13 @@ class SearchService:
             return SearchPage(parsed.text, 0, request.page, request.per_page, 0,
                               request.sort, _ms(started), (), None, tuple(notices),
                               {name: () for name in FACETS} if request.facets else {})
-        filters = self._filters(request, plan, planner, notices)
-        q, results, answered, complete = self._execute(searcher, plan, filters, request)
-        if suggested and (results.is_empty() or complete == 0):
+        allowed = self._filters(engine, request, plan, planner, notices)
+        ranked, complete = self._execute(engine, plan, allowed, request)
+        if suggested and (ranked.total == 0 or complete == 0):
             # The rare word spoils the query: search for its correction instead.
             corrections, suggested = {**corrections, **suggested}, {}
             plan = Planner(reader, names, corrections).plan(parsed)
-            q, results, answered, complete = self._execute(searcher, plan, filters, request)
+            ranked, complete = self._execute(engine, plan, allowed, request)
         notices.extend(plan.notices)
         filled = complete is not None
         if complete == 0:
@@ -276,9 +211,9 @@ class SearchService:
                            f"article{'s' if complete > 1 else ''} contien"
                            f"{'nent' if complete > 1 else 't'} tous les mots ; "
                            "les suivants n’en contiennent qu’une partie.")
-        rerun = _Rerun(self, gen, q, filters, answered, results, group=not filled)
-        page = self._page(searcher, results, rerun, plan.match_terms())
-        total = len(page) if filled else _total(results, request)
+        first = 0 if filled else (request.page - 1) * request.per_page
+        page = self._page(searcher, ranked, first, request, plan.match_terms())
+        total = len(page) if filled else ranked.total
         if filled and request.page > 1:
             page = ()  # the partial matches fill one page only
         suggestion = None
@@ -290,132 +225,91 @@ class SearchService:
         elif suggested:
             shown = self._display(suggested, searcher)
             other = Planner(reader, names, suggested).plan(parsed).query()
-            count = _total(self._run(searcher, other, filters, request, facets=False),
-                           request)
+            mask, score = self._match(engine, other, allowed)
+            count = rank(engine.tables, mask, score, False, request.collapse).total
             if count > total:
                 suggestion = self._suggestion(parsed, shown, count)
         if not request.facets:
             facets = {}
         elif filled:  # the result set is this one page
-            facets = _hit_facets(page)
+            facets = hit_facets(page)
         else:
-            facets = _facets(gen, results, request)
+            facets = facet_counts(engine.tables, ranked.docs)
         pages = max(1, math.ceil(total / request.per_page)) if total else 0
         return SearchPage(parsed.text, total, request.page, request.per_page, pages,
                           request.sort, _ms(started), page, suggestion, tuple(notices),
                           facets)
 
-    def _execute(self, searcher, plan, filters, request: SearchRequest):
+    def _match(self, engine: Engine, q: Clause | None, allowed: np.ndarray | None):
+        """Return the mask of live, allowed documents matching ``q``, and their scores."""
+        mask, score = engine.evaluate(q if q is not None else Every())
+        mask = mask & engine.tables.live
+        if allowed is not None:
+            mask &= allowed
+        return mask, score
+
+    def _execute(self, engine: Engine, plan: Plan, allowed: np.ndarray | None,
+                 request: SearchRequest) -> tuple[Ranked, int | None]:
         """Run a plan: the exact sequence first if it has one, then all words, then any.
 
-        Returns the query that answered, its results, the request they answer, and,
-        when articles with only some of the words had to fill the page, how many
-        have all of them.
+        Returns the ranking and, when articles with only some of the words had to
+        fill the page, how many have all of them.
         """
+        by_date = request.sort == "date"
+
+        def ranked(q: Clause | None, limit: int | None = None) -> Ranked:
+            mask, score = self._match(engine, q, allowed)
+            if not by_date:
+                score = rescore(engine, mask, score, plan.proximity)
+            return rank(engine.tables, mask, score, by_date, request.collapse, limit)
+
         if plan.sequence is not None:
             # La Poste: the articles with the exact sequence, if there are any.
-            q = plan.query(strict=True)
-            results = self._run(searcher, q, filters, request)
-            if not results.is_empty():
-                return q, results, request, None
-        q = plan.query()
-        results = self._run(searcher, q, filters, request)
-        complete = _total(results, request)
-        if complete < request.per_page and len(plan.required) > 1 and not plan.long:
+            found = ranked(plan.query(strict=True))
+            if found.total:
+                return found, None
+        found = ranked(plan.query())
+        if found.total < request.per_page and len(plan.required) > 1 and not plan.long:
             # Fewer articles than a page have every word: those with some follow them,
-            # on this one page. Only the top of that looser result set is ranked:
-            # counting and grouping all of it (half the corpus for common words) is
-            # what made such queries slow.
-            filled = dataclasses.replace(request, page=1, facets=False)
-            loose_q = plan.query(loose=True)
-            loose = self._run(searcher, loose_q, filters, filled, limit=request.per_page + 20,
-                              group=False)
-            if loose.scored_length() > complete:
-                return loose_q, loose, filled, complete
-        return q, results, request, None
+            # on this one page, ranked from the top of the looser query.
+            loose = ranked(plan.query(loose=True), limit=request.per_page + 20)
+            if loose.total > found.total:
+                return loose, found.total
+        return found, None
 
-    def _filters(self, request: SearchRequest, plan: Plan, planner: Planner,
-                 notices: list[str]) -> wq.Query | None:
+    def _filters(self, engine: Engine, request: SearchRequest, plan: Plan, planner: Planner,
+                 notices: list[str]) -> np.ndarray | None:
+        """Return the mask of documents the filters allow, or None for all of them."""
         filters = list(plan.filters)
         for fieldname, value in (("section", request.section), ("source", request.source)):
             if value:
                 unknown = Plan()
                 filters.append(planner.filter_query(Filter(fieldname, value), unknown))
                 notices.extend(unknown.notices)
+        allowed = engine.evaluate(All(tuple(filters)))[0] if filters else None
         if request.date_from or request.date_to:
-            start = datetime.combine(request.date_from, datetime.min.time()) \
-                if request.date_from else None
-            end = datetime.combine(request.date_to, datetime.max.time()) \
-                if request.date_to else None
-            filters.append(wq.DateRange("date", start, end))
-        return wq.And(filters) if filters else None
+            dated = engine.tables.day_mask(request.date_from, request.date_to)
+            allowed = dated if allowed is None else allowed & dated
+        return allowed
 
-    def _run(self, searcher, q, filters, request: SearchRequest, facets: bool = True,
-             limit: int | None = None, group: bool = True):
-        kwargs: dict = {}
-        if group and (request.collapse or (facets and request.facets)):
-            # One pass groups every match by headline: collapsing copies and counting
-            # facets both start from it. (Whoosh's own CollapseCollector is skipped by
-            # filters and miscounts sorted results.)
-            kwargs["groupedby"] = {"title_key": sorting.FieldFacet("title_key")}
-            kwargs["maptype"] = sorting.UnorderedList
-        if request.sort == "date":
-            kwargs["sortedby"] = sorting.FieldFacet("day", reverse=True)
-        if limit is None:
-            limit = request.page * request.per_page + (10 if request.collapse else 0)
-        return searcher.search(q or wq.Every(), filter=filters, limit=limit, terms=False,
-                               **kwargs)
-
-    def _ranked(self, searcher, results, rerun) -> list[tuple[int, float, int]]:
-        """Return (docnum, score, duplicates) of every hit up to the requested page."""
-        request: SearchRequest = rerun.request
-        want = request.page * request.per_page
-        keys = rerun.gen.column("title_key") if request.collapse else None
-        while True:
-            if keys is None:
-                copies = None
-            elif rerun.group:
-                copies = {k: len(v) for k, v in results.groups("title_key").items()}
-            else:  # not grouped: count the copies among the ranked top only
-                copies = Counter(keys[results.docnum(i)]
-                                 for i in range(results.scored_length()))
-            seen: set[str] = set()
-            picked = []
-            for i in range(results.scored_length()):
-                docnum = results.docnum(i)
-                dups = 0
-                if keys is not None:
-                    key = keys[docnum]
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    dups = copies[key] - 1
-                # Sorted by date, Whoosh's score is the sort key: no relevance to show.
-                score = 0.0 if request.sort == "date" else results.score(i)
-                picked.append((docnum, score, dups))
-                if len(picked) == want:
-                    return picked
-            if results.scored_length() < rerun.limit:
-                return picked
-            rerun.limit *= 4
-            results = rerun()
-
-    def _page(self, searcher, results, rerun, match: MatchTerms) -> tuple[Hit, ...]:
-        request: SearchRequest = rerun.request
+    def _page(self, searcher, ranked: Ranked, first: int, request: SearchRequest,
+              match: MatchTerms) -> tuple[Hit, ...]:
         hits = []
-        ranked = self._ranked(searcher, results, rerun)
-        for docnum, score, duplicates in ranked[(request.page - 1) * request.per_page:]:
-            fields = searcher.stored_fields(docnum)
+        last = min(ranked.total, first + request.per_page)
+        for i in range(first, last):
+            fields = searcher.stored_fields(int(ranked.docs[i]))
             text = "\n\n".join(p for p in (fields.get("lede"), fields.get("body")) if p)
             date = fields.get("date")
             marks = request.highlight
+            # Sorted by date, there is no relevance to show.
+            score = 0.0 if request.sort == "date" else float(ranked.scores[i])
             hits.append(Hit(
                 id=fields["id"], title=fields.get("title", ""),
                 title_html=highlight(fields.get("title", ""), match) if marks else "",
                 snippet_html=snippet(text, match) if marks else "", url=fields.get("url") or "",
                 date=date.date() if date else None, source=fields.get("source") or "",
                 section=fields.get("section") or "",
-                score=round(score or 0.0, 4), duplicates=duplicates))
+                score=round(score, 4), duplicates=int(ranked.duplicates[i])))
         return tuple(hits)
 
     def _typos(self, parsed: ParsedQuery, searcher, gen: Generation):
@@ -560,53 +454,6 @@ def _apply(parsed: ParsedQuery, replacements: dict[str, str], escape: bool = Fal
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
-
-
-class _Rerun:
-    """The same search again with a higher limit, when collapsing left a page short."""
-
-    def __init__(self, service: SearchService, gen: Generation, q, filters, request, results,
-                 group: bool = True):
-        self.service, self.gen, self.q, self.filters = service, gen, q, filters
-        self.searcher = gen.searcher()
-        self.request, self.group = request, group
-        self.limit = results.scored_length() if results.scored_length() else 1
-
-    def __call__(self):
-        return self.service._run(self.searcher, self.q, self.filters, self.request,
-                                 facets=False, limit=self.limit, group=self.group)
-
-
-def _total(results, request: SearchRequest) -> int:
-    """Number of results, counting a headline's copies once when collapsing."""
-    return len(results.groups("title_key")) if request.collapse else len(results)
-
-
-def _facets(gen: Generation, results, request: SearchRequest
-            ) -> dict[str, tuple[FacetValue, ...]]:
-    """Count sections, sources and years of the whole result set (one per headline)."""
-    columns = {name: gen.column(name) for name in FACETS}
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for docnums in results.groups("title_key").values():
-        for docnum in docnums[:1] if request.collapse else docnums:
-            for name, column in columns.items():
-                counts[name][column[docnum]] += 1
-    return {name: _facet_values(name, counts[name]) for name in FACETS}
-
-
-def _hit_facets(hits: tuple[Hit, ...]) -> dict[str, tuple[FacetValue, ...]]:
-    """Count sections, sources and years of some hits."""
-    counts = {"section": Counter(h.section for h in hits),
-              "source": Counter(h.source for h in hits),
-              "year": Counter(str(h.date.year) if h.date else "" for h in hits)}
-    return {name: _facet_values(name, counts[name]) for name in FACETS}
-
-
-def _facet_values(name: str, groups: Counter[str]) -> tuple[FacetValue, ...]:
-    values = [FacetValue(str(k), int(n)) for k, n in groups.items() if k not in (None, "", b"")]
-    if name == "year":
-        return tuple(sorted(values, key=lambda v: v.value, reverse=True))
-    return tuple(sorted(values, key=lambda v: (-v.count, v.value)))
 
 
 def _ms(started: float) -> float:

@@ -1,0 +1,352 @@
+"""Query execution over one index generation: BM25F from posting arrays, with numpy.
+
+Whoosh's matchers walk postings one document at a time through a tree of Python
+objects; with five fields, bonuses and facets that cost most of a query's time.
+Here each term's postings are read once into arrays, scored per field as Whoosh's
+BM25F scores them, and combined as whole-corpus vectors: a query is a few vector
+operations, and facets, collapsing and sorting are counts and sorts over arrays.
+Word positions (phrases, proximity) are read only for the documents that need them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
+
+BM25_B, BM25_K1 = 0.75, 1.2
+TITLE_SHARE_DAMPING = 0.5
+TEXT_FIELDS = ("title", "lede", "body", "title_exact", "body_exact")
+TITLE_FIELDS = ("title", "title_exact")
+COLUMNS = ("title_key", "section", "source", "year", "day")
+CACHE_BYTES = 64 * 1024 * 1024
+_LENGTH_OF_BYTE = np.array([byte_to_length(b) or 0 for b in range(256)], dtype=np.float32)
+
+
+# The query tree ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    """Documents with ``text`` in ``field``, scored by BM25 times ``weight``."""
+
+    field: str
+    text: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class All:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Any:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Without:
+    node: Node
+    excluded: Node
+
+
+@dataclass(frozen=True)
+class Maybe:
+    """Documents of ``node``, with the score of ``bonus`` added where it matches too."""
+
+    node: Node
+    bonus: Node
+
+
+@dataclass(frozen=True)
+class Constant:
+    """Documents of ``node``, all scored ``score``."""
+
+    node: Node
+    score: float
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """The words in this order in ``field``, each at most ``slop`` positions after the last.
+
+    Scored as the words' BM25 in that field, times ``weight``.
+    """
+
+    field: str
+    words: tuple[str, ...]
+    slop: int = 1
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Every:
+    pass
+
+
+@dataclass(frozen=True)
+class Nothing:
+    pass
+
+
+Node = Term | All | Any | Without | Maybe | Constant | Sequence | Every | Nothing
+
+
+# Per-generation tables -----------------------------------------------------------------
+
+class Tables:
+    """What every query reads, computed once per index generation: lengths, columns, idf."""
+
+    def __init__(self, reader):
+        self.size = reader.doc_count_all()
+        self.live = np.zeros(self.size, dtype=bool)
+        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.lengths: dict[str, np.ndarray] = {}
+        self.average: dict[str, float] = {}
+        for field in TEXT_FIELDS:
+            parts = []
+            for leaf, _ in reader.leaf_readers():
+                perdoc, name = leaf._perdoc, _lenfield(field)
+                # No column when no document of the segment has the field.
+                raw = perdoc.column_reader(name, LENGTHS_COLUMN).load() \
+                    if perdoc.has_column(name) else b""
+                part = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
+                part[:len(raw)] = np.frombuffer(bytes(raw), dtype=np.uint8)[:len(part)]
+                parts.append(part)
+            self.lengths[field] = _LENGTH_OF_BYTE[np.concatenate(parts)] if parts else \
+                np.zeros(0, dtype=np.float32)
+            self.average[field] = (reader.field_length(field) / self.size) or 1.0
+        # Columns as integer codes into sorted label lists; "" when a document has none.
+        self.labels: dict[str, list[str]] = {}
+        self.codes: dict[str, np.ndarray] = {}
+        for name in COLUMNS:
+            values = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
+                      for v in reader.column_reader(name)]
+            labels, codes = np.unique(np.array(values + [""] * (self.size - len(values)),
+                                               dtype=object), return_inverse=True)
+            self.labels[name] = [str(x) for x in labels]
+            self.codes[name] = codes.astype(np.int32)
+        self.days = np.array([int(d.replace("-", "")) if d else 0
+                              for d in self.labels["day"]], dtype=np.int32)[self.codes["day"]]
+        shared = np.bincount(self.codes["title_key"])[self.codes["title_key"]]
+        self.title_factor = (np.maximum(shared, 1) ** -TITLE_SHARE_DAMPING).astype(np.float32)
+
+    def day_mask(self, start: date | None, end: date | None) -> np.ndarray:
+        low = _day_number(start) if start else 1
+        high = _day_number(end) if end else 99_999_999
+        return (self.days >= low) & (self.days <= high)
+
+    def label_mask(self, column: str, values: list[str]) -> np.ndarray:
+        labels = self.labels[column]
+        wanted = [i for i, label in enumerate(labels) if label in set(values)]
+        return np.isin(self.codes[column], wanted)
+
+
+def _day_number(day: date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+class PostingCache:
+    """Scored postings of recently used terms, shared by a generation's threads."""
+
+    def __init__(self, limit: int = CACHE_BYTES):
+        self.limit, self.used = limit, 0
+        self._items: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key, value) -> None:
+        size = value[0].nbytes + value[1].nbytes + 100
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = value
+            self.used += size
+            while self.used > self.limit and len(self._items) > 1:
+                _, (ids, scores) = self._items.popitem(last=False)
+                self.used -= ids.nbytes + scores.nbytes + 100
+
+
+# Reading postings ----------------------------------------------------------------------
+
+def _raw(matcher):
+    """The codec's own matcher under Whoosh's wrappers (deletions are masked here later)."""
+    while not isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "child"):
+        matcher = matcher.child
+    return matcher
+
+
+def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the document numbers and term frequencies of a term, in document order."""
+    ids: list[np.ndarray] = []
+    freqs: list[np.ndarray] = []
+    for leaf, offset in reader.leaf_readers():
+        if (field, text) not in leaf:
+            continue
+        m = _raw(leaf.postings(field, text))
+        if isinstance(m, W3LeafMatcher):
+            while m.is_active():
+                m._read_ids()
+                m._read_weights()
+                ids.append(np.asarray(m._ids, dtype=np.int32) + offset)
+                freqs.append(np.asarray(m._weights, dtype=np.float32))
+                m._next_block()
+        else:  # postings inlined in the term table
+            got, weights = [], []
+            while m.is_active():
+                got.append(m.id() + offset)
+                weights.append(m.weight())
+                m.next()
+            ids.append(np.array(got, dtype=np.int32))
+            freqs.append(np.array(weights, dtype=np.float32))
+    if not ids:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+    return np.concatenate(ids), np.concatenate(freqs)
+
+
+def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+    """Return the positions of a term in each of ``docs`` (sorted) that contains it."""
+    decode = reader.schema[field].format.decode_positions
+    found: dict[int, list[int]] = {}
+    for leaf, offset in reader.leaf_readers():
+        local = docs[(docs >= offset) & (docs < offset + leaf.doc_count_all())] - offset
+        if not local.size or (field, text) not in leaf:
+            continue
+        wanted = set(local.tolist())
+        m = _raw(leaf.postings(field, text))
+        if not isinstance(m, W3LeafMatcher):
+            while m.is_active():
+                if m.id() in wanted:
+                    found[m.id() + offset] = decode(m.value())
+                m.next()
+            continue
+        low = 0
+        while m.is_active() and low < local.size:
+            top = m.block_max_id()
+            high = int(np.searchsorted(local, top, side="right"))
+            if high > low:  # some wanted document may be in this block
+                m._read_ids()
+                m._read_values()
+                for i, doc in enumerate(m._ids):
+                    if doc in wanted:
+                        found[doc + offset] = decode(m._values[i])
+            low = high
+            m._next_block()
+    return found
+
+
+def in_sequence(positions: list[list[int]], slop: int) -> bool:
+    """True if each list has a position after the previous word's, at most ``slop`` on."""
+    for start in positions[0]:
+        at = start
+        for following in positions[1:]:
+            i = bisect.bisect_right(following, at)
+            if i == len(following) or following[i] > at + slop:
+                break
+            at = following[i]
+        else:
+            return True
+    return False
+
+
+# Scoring -------------------------------------------------------------------------------
+
+class Engine:
+    """Evaluates query trees for one thread's reader of a generation."""
+
+    def __init__(self, reader, tables: Tables, cache: PostingCache):
+        self.reader, self.tables, self.cache = reader, tables, cache
+
+    def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (document numbers, BM25 scores) of a term in one field."""
+        key = (field, text)
+        found = self.cache.get(key)
+        if found is None:
+            ids, tf = read_postings(self.reader, field, text)
+            t = self.tables
+            if field in t.lengths:
+                df = len(ids)
+                idf = math.log(1 + (t.size - df + 0.5) / (df + 0.5))
+                norm = (1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field]
+                scores = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
+                if field in TITLE_FIELDS:
+                    # A title many documents share names none of them: weigh it down.
+                    scores *= t.title_factor[ids]
+            else:  # a keyword field (section, source): matches, scores nothing
+                scores = np.zeros(len(ids), dtype=np.float32)
+            found = (ids, scores.astype(np.float32))
+            self.cache.put(key, found)
+        return found
+
+    def evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
+        """Return (mask of matching documents, scores) over the whole generation."""
+        size = self.tables.size
+        if isinstance(node, Term):
+            ids, scores = self.term(node.field, node.text)
+            mask = np.zeros(size, dtype=bool)
+            mask[ids] = True
+            score = np.zeros(size, dtype=np.float32)
+            score[ids] = scores * node.weight
+            return mask, score
+        if isinstance(node, All | Any):
+            if not node.children:
+                return self.evaluate(Nothing())
+            mask, score = self.evaluate(node.children[0])
+            combine = np.logical_and if isinstance(node, All) else np.logical_or
+            for child in node.children[1:]:
+                m, s = self.evaluate(child)
+                mask = combine(mask, m)
+                score = score + s
+            return mask, score
+        if isinstance(node, Without):
+            mask, score = self.evaluate(node.node)
+            return mask & ~self.evaluate(node.excluded)[0], score
+        if isinstance(node, Maybe):
+            mask, score = self.evaluate(node.node)
+            m, s = self.evaluate(node.bonus)
+            return mask, score + np.where(m, s, 0)
+        if isinstance(node, Constant):
+            mask, _ = self.evaluate(node.node)
+            return mask, np.where(mask, np.float32(node.score), np.float32(0))
+        if isinstance(node, Sequence):
+            return self.sequence(node)
+        if isinstance(node, Every):
+            return self.tables.live.copy(), np.zeros(size, dtype=np.float32)
+        return np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float32)
+
+    def sequence(self, node: Sequence, among: np.ndarray | None = None):
+        """Documents (of ``among`` if given) with the words in sequence, and their score."""
+        size = self.tables.size
+        mask = np.ones(size, dtype=bool) if among is None else among.copy()
+        score = np.zeros(size, dtype=np.float32)
+        for word in node.words:
+            ids, scores = self.term(node.field, word)
+            has = np.zeros(size, dtype=bool)
+            has[ids] = True
+            mask &= has
+            score[ids] += scores
+        candidates = np.flatnonzero(mask)
+        if len(node.words) > 1 and candidates.size:
+            positions = [read_positions(self.reader, node.field, w, candidates)
+                         for w in node.words]
+            for doc in candidates.tolist():
+                lists = [p.get(doc) for p in positions]
+                if not all(lists) or not in_sequence(lists, node.slop):
+                    mask[doc] = False
+        return mask, np.where(mask, score * node.weight, np.float32(0))
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return len(self.term(field, text)[0])
