@@ -182,11 +182,15 @@ class PostingCache:
 
 # Reading postings ----------------------------------------------------------------------
 
-def _raw(matcher):
-    """The codec's own matcher under Whoosh's wrappers (deletions are masked here later)."""
-    while not isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "child"):
-        matcher = matcher.child
-    return matcher
+def _raw(leaf, field: str, text: str):
+    """The codec's own matcher of a segment's term, deleted documents included.
+
+    Whoosh's reader wraps it in a filter that has already moved past deleted
+    documents; deletions are masked with the live vector here instead, and the
+    idf counts them as Whoosh's does.
+    """
+    return leaf._terms.matcher(field, leaf._text_to_bytes(field, text),
+                               leaf.schema[field].format)
 
 
 def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +200,7 @@ def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray
     for leaf, offset in reader.leaf_readers():
         if (field, text) not in leaf:
             continue
-        m = _raw(leaf.postings(field, text))
+        m = _raw(leaf, field, text)
         if isinstance(m, W3LeafMatcher):
             while m.is_active():
                 m._read_ids()
@@ -226,7 +230,7 @@ def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int,
         if not local.size or (field, text) not in leaf:
             continue
         wanted = set(local.tolist())
-        m = _raw(leaf.postings(field, text))
+        m = _raw(leaf, field, text)
         if not isinstance(m, W3LeafMatcher):
             while m.is_active():
                 if m.id() in wanted:

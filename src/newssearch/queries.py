@@ -14,6 +14,9 @@ from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, 
 # BM25F field weights: a word in the headline says more than one in the body.
 WEIGHTS = {"title": 2.0, "lede": 1.0, "body": 1.0}
 EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
+# A long query (a question, a pasted paragraph) describes the body more than the headline.
+LONG_WEIGHTS = {"title": 1.0, "lede": 1.0, "body": 1.0}
+LONG_EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
 PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
@@ -92,6 +95,10 @@ class Planner:
 
     def plan(self, parsed: ParsedQuery) -> Plan:
         plan = Plan()
+        folded, stems = self.forms(parsed)
+        plan.long = len(stems) > LONG_QUERY_WORDS
+        self.weights = LONG_WEIGHTS if plan.long else WEIGHTS
+        self.bonuses = LONG_EXACT_BONUS if plan.long else EXACT_BONUS
         soft: list[Clause] = []
         for node in parsed.root.nodes:
             if isinstance(node, Not):
@@ -112,7 +119,7 @@ class Planner:
             plan.bonus.extend(soft)
         else:
             plan.required.extend(soft)
-        self.add_bonuses(parsed, plan)
+        self.add_bonuses(folded, stems, plan)
         return plan
 
     def homonym(self, word: Word) -> bool:
@@ -148,13 +155,13 @@ class Planner:
         fields = self.fields(word.field)
 
         def anyfield(term: str, boost: float = 1.0) -> Clause:
-            return Any(tuple(Term(f, term, WEIGHTS[f] * boost) for f in fields))
+            return Any(tuple(Term(f, term, self.weights[f] * boost) for f in fields))
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
             if not negated:
                 plan.stems.update(expanded)
-            terms = tuple(Term(f, t, WEIGHTS[f]) for f in fields for t in expanded)
+            terms = tuple(Term(f, t, self.weights[f]) for f in fields for t in expanded)
             return Any(terms) if terms else Nothing()
         if not negated:
             plan.stems.update(t.text for t in tokens)
@@ -195,8 +202,8 @@ class Planner:
             return Term(node.field, node.value)
         return Any(tuple(Term(node.field, v) for v in values))
 
-    def add_bonuses(self, parsed: ParsedQuery, plan: Plan) -> None:
-        """Reward exact forms, words close together, and the exact sequence of stop words."""
+    def forms(self, parsed: ParsedQuery) -> tuple[list[str], list[str]]:
+        """The query's words folded (stop words kept), and its stems (stop words out)."""
         words = [w for w in parsed.positive() if isinstance(w, Word) and not w.prefix]
         folded: list[str] = []
         stems: list[str] = []
@@ -205,9 +212,12 @@ class Planner:
             parts = split_compounds(analyze(text, stemmed=False, removestops=False))[0]
             folded.extend(p.text for p in parts)
             stems.extend(p.text for p in split_compounds(analyze(text))[0])
+        return folded, stems
+
+    def add_bonuses(self, folded: list[str], stems: list[str], plan: Plan) -> None:
+        """Reward exact forms, words close together, and the exact sequence of stop words."""
         for word in set(folded):
-            plan.bonus.extend(Term(f, word, b) for f, b in EXACT_BONUS.items())
-        plan.long = len(stems) > LONG_QUERY_WORDS
+            plan.bonus.extend(Term(f, word, b) for f, b in self.bonuses.items())
         if plan.long:
             return
         if len(stems) > 1:

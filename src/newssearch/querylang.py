@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 MAX_QUERY_CHARS = 1000
-MAX_WORDS = 32
+MAX_WORDS = 100  # a pasted paragraph still counts whole
 MAX_DEPTH = 16
 
 FIELDS = {"titre": "title", "title": "title", "source": "source", "rubrique": "section",

@@ -1,0 +1,142 @@
+"""The numpy engine against Whoosh's own matching and scoring, on a real multi-segment index."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+from whoosh.scoring import bm25
+
+from newssearch import engine, indexer
+from newssearch.analysis import terms
+from newssearch.engine import Engine, PostingCache, Sequence, Tables, in_sequence
+from newssearch.search import SearchService
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "seeds" / "orangesum-sample.jsonl"
+
+
+@pytest.mark.parametrize("positions, slop, expected", [
+    ([[1], [2]], 1, True),            # adjacent
+    ([[1], [3]], 1, False),           # one word between
+    ([[1], [3]], 2, True),            # ... allowed by the slop
+    ([[5], [2]], 4, False),           # wrong order
+    ([[1, 10], [4, 11]], 1, True),    # the second occurrence
+    ([[1], [2], [4]], 1, False),      # three words, the last too far
+    ([[1], [2], [3]], 1, True),
+    ([[1, 7], [3, 8], [9]], 2, True), # only the chain from 7 works
+    ([[3], [3]], 1, False),           # same position (a compound and its part)
+])
+def test_in_sequence(positions, slop, expected):
+    assert in_sequence(positions, slop) is expected
+
+
+@pytest.fixture(scope="module")
+def updated_index(tmp_path_factory) -> Path:
+    """400 articles in two segments, then an update that deletes 30 and changes 5."""
+    base = tmp_path_factory.mktemp("engine")
+    records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()][:400]
+    (base / "articles").mkdir()
+
+    def write(name: str, rows: list[dict]) -> None:
+        with open(base / "articles" / name, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+    write("a.jsonl", records[:300])
+    write("b.jsonl", records[300:])
+    indexer.rebuild([base / "articles"], base / "index", procs=2, limitmb=1)
+    changed = [dict(r, body=r.get("body", "") + " Mise à jour du port de Marseille.")
+               for r in records[330:335]]
+    write("b.jsonl", changed + records[335:])
+    indexer.update([base / "articles"], base / "index")
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def opened(updated_index: Path):
+    gen = SearchService(updated_index).generation()
+    searcher = gen.searcher()
+    reader = searcher.reader()
+    assert len(reader.leaf_readers()) >= 2 and reader.has_deletions()
+    yield searcher, Engine(reader, Tables(reader), PostingCache())
+    del gen  # held until here: it closes its searchers when collected
+
+
+def sample_terms(reader, field: str, count: int) -> list[str]:
+    """Common, middling and rare terms of a field."""
+    found = sorted(((info.doc_frequency(), t.decode("utf-8"))
+                    for t, info in reader.iter_field(field)), reverse=True)
+    step = max(1, len(found) // count)
+    return [t for _, t in found[::step][:count]]
+
+
+@pytest.mark.parametrize("field", ["title", "lede", "body", "title_exact", "body_exact"])
+def test_term_matches_and_scores_as_whoosh_bm25(opened, field):
+    searcher, eng = opened
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+    average = reader.field_length(field) / n
+    for text in sample_terms(reader, field, 25):
+        mask, score = eng.evaluate(engine.Term(field, text, 2.0))
+        expected = set(searcher.docs_for_query(wq.Term(field, text)))
+        assert set(np.flatnonzero(mask & eng.tables.live).tolist()) == expected, text
+        df = reader.doc_frequency(field, text)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        m = reader.postings(field, text)
+        while m.is_active():
+            doc = m.id()
+            want = 2.0 * bm25(idf, m.weight(), reader.doc_field_length(doc, field), average,
+                              engine.BM25_B, engine.BM25_K1)
+            if field in engine.TITLE_FIELDS:
+                want *= eng.tables.title_factor[doc]
+            assert score[doc] == pytest.approx(want, rel=1e-5), (text, doc)
+            m.next()
+
+
+def test_sequences_match_as_whoosh_phrases(opened):
+    searcher, eng = opened
+    reader = searcher.reader()
+    rng = random.Random(7)
+    found = 0
+    for field, stemmed, slop in (("body_exact", False, 1), ("body", True, 3),
+                                 ("title", True, 2), ("title_exact", False, 1)):
+        source = "title" if field.startswith("title") else "body"
+        for _ in range(20):
+            doc = rng.randrange(reader.doc_count_all())
+            words = terms(searcher.stored_fields(doc).get(source) or "", stemmed=stemmed)
+            if len(words) < 3:
+                continue
+            start = rng.randrange(len(words) - 2)
+            # Pairs and triples from the text, and the same words reversed.
+            pair = words[start:start + 2]
+            for picked in (pair, words[start:start + 3], pair[::-1]):
+                mask, _ = eng.sequence(Sequence(field, tuple(picked), slop))
+                got = set(np.flatnonzero(mask & eng.tables.live).tolist())
+                want = set(searcher.docs_for_query(wq.Phrase(field, picked, slop=slop)))
+                assert got == want, (field, picked, slop)
+                found += bool(want)
+    assert found >= 40  # most picked sequences do occur
+
+
+def test_deleted_and_changed_articles(opened):
+    searcher, eng = opened
+    mask, _ = eng.evaluate(engine.Term("body_exact", "marseille"))
+    ids = {searcher.stored_fields(int(d))["id"] for d in np.flatnonzero(mask & eng.tables.live)}
+    records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    assert {r["id"] for r in records[330:335]} <= ids  # the changed copies, found
+    assert not ids & {r["id"] for r in records[300:330]}  # the deleted ones, gone
+    assert int(eng.tables.live.sum()) == searcher.doc_count() == 370
+
+
+def test_posting_cache_stays_under_its_limit(opened):
+    searcher, eng = opened
+    cache = PostingCache(limit=20_000)
+    small = Engine(searcher.reader(), eng.tables, cache)
+    for text in sample_terms(searcher.reader(), "body", 60):
+        small.term("body", text)
+    assert 0 < cache.used <= 20_000 + 8 * eng.tables.size
