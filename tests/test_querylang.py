@@ -90,7 +90,7 @@ def test_parses_into_nodes(query, nodes):
     ("foo:bar", ["foo:bar"], "Champ inconnu « foo »"),
     ("auteur:Dupont retraites", ["auteur:Dupont", "retraites"], "Champs possibles : titre"),
     ("x" * 10_000, ["x" * 1000], "Requête tronquée à 1000 caractères"),
-    ("retraites " * 1000, ["retraites"] * 32, "seuls les 32 premiers mots comptent"),
+    ("loi " * 1000, ["loi"] * 100, "seuls les 100 premiers mots comptent"),
 ])
 def test_malformed_input_degrades_to_its_words_with_a_notice(query, expected_words, notice):
     parsed = parse(query)

@@ -268,6 +268,15 @@ def in_sequence(positions: list[list[int]], slop: int) -> bool:
 
 # Scoring -------------------------------------------------------------------------------
 
+def robertson_idf(documents: int, df: int) -> float:
+    """The Robertson-Sparck Jones idf (as Lucene and bm25s), not Whoosh's.
+
+    Whoosh's idf, log(N / (df + 1)) + 1, never falls below 1, so words in nearly
+    every article still weigh a lot: long queries then rank by their commonest words.
+    """
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+
 class Engine:
     """Evaluates query trees for one thread's reader of a generation."""
 
@@ -282,8 +291,7 @@ class Engine:
             ids, tf = read_postings(self.reader, field, text)
             t = self.tables
             if field in t.lengths:
-                df = len(ids)
-                idf = math.log(1 + (t.size - df + 0.5) / (df + 0.5))
+                idf = robertson_idf(t.size, len(ids))
                 norm = (1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field]
                 scores = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
                 if field in TITLE_FIELDS:

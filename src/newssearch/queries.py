@@ -15,8 +15,8 @@ from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, 
 WEIGHTS = {"title": 2.0, "lede": 1.0, "body": 1.0}
 EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
 # A long query (a question, a pasted paragraph) describes the body more than the headline.
-LONG_WEIGHTS = {"title": 1.0, "lede": 1.0, "body": 1.0}
-LONG_EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
+LONG_WEIGHTS = {"title": 0.5, "lede": 1.0, "body": 1.0}
+LONG_EXACT_BONUS = {"title_exact": 0.5, "body_exact": 1.0}
 PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
