@@ -282,6 +282,8 @@ class Engine:
 
     def __init__(self, reader, tables: Tables, cache: PostingCache):
         self.reader, self.tables, self.cache = reader, tables, cache
+        # A plan reuses clauses (all words, then any of them): each is computed once.
+        self._memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
 
     def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, BM25 scores) of a term in one field."""
@@ -304,7 +306,16 @@ class Engine:
         return found
 
     def evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
-        """Return (mask of matching documents, scores) over the whole generation."""
+        """Return (mask of matching documents, scores) over the whole generation.
+
+        The arrays are shared with later calls: callers must not change them.
+        """
+        found = self._memo.get(node)
+        if found is None:
+            found = self._memo[node] = self._evaluate(node)
+        return found
+
+    def _evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         size = self.tables.size
         if isinstance(node, Term):
             ids, scores = self.term(node.field, node.text)
