@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from newssearch import indexer, store
 from newssearch.analysis import analyze, terms
@@ -218,12 +217,12 @@ class SearchService:
             page = ()  # the partial matches fill one page only
         suggestion = None
         if corrections:
-            shown = self._display(corrections, searcher)
+            shown = self._display(corrections, searcher, engine)
             notices.append(f"Aucun résultat pour « {parsed.text} » : résultats pour "
                            f"« {_apply(parsed, shown)} ».")
             suggestion = self._suggestion(parsed, shown, total)
         elif suggested:
-            shown = self._display(suggested, searcher)
+            shown = self._display(suggested, searcher, engine)
             other = Planner(reader, names, suggested).plan(parsed).query()
             mask, score = self._match(engine, other, allowed)
             count = rank(engine.tables, mask, score, False, request.collapse).total
@@ -341,9 +340,10 @@ class SearchService:
                 suggested[word.text] = fix[0]
         return forced, suggested
 
-    def _display(self, corrections: dict[str, str], searcher) -> dict[str, str]:
+    def _display(self, corrections: dict[str, str], searcher, engine: Engine) -> dict[str, str]:
         """Return corrections in their accented form, as the articles write them."""
-        return {typed: surface_form(searcher, folded) for typed, folded in corrections.items()}
+        return {typed: surface_form(searcher, engine, folded)
+                for typed, folded in corrections.items()}
 
     def _suggestion(self, parsed: ParsedQuery, shown: dict[str, str], total: int) -> Suggestion:
         text = _apply(parsed, shown)
@@ -386,7 +386,8 @@ class SearchService:
         vocabulary = gen.vocabulary(searcher.reader())
         completions = vocabulary.complete(prefix[0], limit)
         head = " ".join(words[:-1])
-        return [f"{head} {surface_form(searcher, w, titles_only=True)}".strip()
+        engine = gen.engine()
+        return [f"{head} {surface_form(searcher, engine, w, titles_only=True)}".strip()
                 for w in completions]
 
     @_index_errors
@@ -415,19 +416,25 @@ class SearchService:
         return tuple(found)
 
 
-def surface_form(searcher, folded: str, titles_only: bool = False) -> str:
-    """Return how the articles write a folded word: ``presidentielle`` -> ``présidentielle``."""
-    q = wq.Term("title_exact", folded)
+def surface_form(searcher, engine: Engine, folded: str, titles_only: bool = False) -> str:
+    """Return how the articles write a folded word: ``presidentielle`` -> ``présidentielle``.
+
+    Read from the headlines of three articles with the word, then from their texts.
+    """
+    places = [("title_exact", ("title",))]
     if not titles_only:
-        q = wq.Or([q, wq.Term("body_exact", folded)])
+        places.append(("body_exact", ("lede", "body")))
     forms: Counter[str] = Counter()
-    for hit in searcher.search(q, limit=3, terms=False):
-        fields = hit.fields()
-        texts = ("title",) if titles_only else ("title", "lede", "body")
-        for text in (fields.get(name, "") for name in texts):
-            for t in analyze(text, stemmed=False):
-                if t.text == folded:
-                    forms[text[t.start:t.end]] += 1
+    for fieldname, names in places:
+        ids = engine.term(fieldname, folded)[0]
+        for doc in ids[engine.tables.live[ids]][:3].tolist():
+            fields = searcher.stored_fields(doc)
+            for text in (fields.get(name) or "" for name in names):
+                for t in analyze(text, stemmed=False):
+                    if t.text == folded:
+                        forms[text[t.start:t.end]] += 1
+        if any(f[:1].islower() for f in forms):
+            break  # a headline's capital may only open the sentence: texts tell
     if not forms:
         return folded
     lower = Counter({f.lower(): n for f, n in forms.items() if f[:1].islower()})

@@ -23,14 +23,16 @@ def max_edits(word: str) -> int:
 
 
 class Vocabulary:
-    """Folded words with their document frequencies, bucketed by length."""
+    """Folded words with their document frequencies, bucketed by length and first letter."""
 
     def __init__(self, frequencies: dict[str, int]):
         self.df = frequencies
-        self._by_length: dict[int, list[str]] = defaultdict(list)
+        # Corrections keep the first letter (people rarely mistype it): a bucket per
+        # length and first letter is all a word is compared with.
+        self._buckets: dict[tuple[int, str], list[str]] = defaultdict(list)
         for word in frequencies:
             if word.isalpha():
-                self._by_length[len(word)].append(word)
+                self._buckets[len(word), word[0]].append(word)
         self._sorted = sorted(w for w, n in frequencies.items()
                               if n >= COMPLETION_MIN_DF and len(w) > 2 and w.isalpha())
 
@@ -51,13 +53,12 @@ class Vocabulary:
             return None
         best: tuple[int, int, str] | None = None
         for length in range(len(word) - edits, len(word) + edits + 1):
-            choices = self._by_length.get(length)
+            choices = self._buckets.get((length, word[0]))
             if not choices:
                 continue
             for candidate, dist, _ in process.extract(
                     word, choices, scorer=OSA.distance, score_cutoff=edits, limit=20):
-                # Keep the first letter: people rarely mistype it, and it cuts noise.
-                if dist == 0 or candidate[0] != word[0]:
+                if dist == 0:
                     continue
                 key = (int(dist), -self.df[candidate], candidate)
                 if best is None or key < best:
