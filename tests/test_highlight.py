@@ -180,3 +180,27 @@ def test_snippet_never_starts_inside_a_long_word():
             "pour carrière longue. " + ARTICLE)
     (fragment, *_) = fragments(snippet(text, match("retraite")))
     assert_whole_words(text, fragment)
+
+
+def test_spans_found_by_distinct_words_equal_a_reading_in_order():
+    """The quick path (distinct words, then their occurrences) marks what reading does."""
+    import json
+    import random
+    from pathlib import Path
+
+    from newssearch.highlight import _spans_in_order, spans
+
+    sample = Path(__file__).resolve().parent.parent / "seeds" / "orangesum-sample.jsonl"
+    records = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines()]
+    rng = random.Random(3)
+    tricky = "L’Élysée, l'élysée, Saint-Denis, saint-denis-de-la-réunion, « Jong-un » -port"
+    marked = 0
+    for record in rng.sample(records, 150):
+        text = f"{record['title']}\n{tricky}\n{record.get('body', '')}"
+        words = terms(text, stemmed=False)
+        picked = rng.sample(words, min(3, len(words))) + ["saint", "elysee", "saintdenis"]
+        for query in (match(" ".join(picked)), match(exact=tuple(picked))):
+            found = spans(text, query)
+            assert found == _spans_in_order(text, query), picked
+            marked += len(found)
+    assert marked > 1000

@@ -223,7 +223,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
               show_default=True, help="Server processes (one per core).")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Worker threads per process.")
 def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> None:
     """Serve the search page and the JSON API with waitress.
@@ -242,7 +242,13 @@ def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> 
     port = sock.getsockname()[1]
     click.echo(f"Serving {index_dir} on http://{host}:{port}/ with {workers} process(es) "
                f"of {threads} threads (Ctrl-C to stop)", err=True)
-    server.serve(lambda: create_app({"INDEX_DIR": str(index_dir)}), sock, workers, threads)
+
+    def make_app():
+        app = create_app({"INDEX_DIR": str(index_dir)})
+        app.extensions["newssearch"].warm_up()
+        return app
+
+    server.serve(make_app, sock, workers, threads)
 
 
 def main() -> None:  # pragma: no cover - for `python -m newssearch`

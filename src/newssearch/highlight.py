@@ -7,14 +7,17 @@ marks ``Assemblée`` in ``l’Assemblée`` without the ``l’``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html import escape
 
-from newssearch.analysis import WORD, analyse_word
+from newssearch.analysis import APOSTROPHES, HYPHENS, WORD, analyse_word
 
 SNIPPET_CHARS = 200
 MAX_FRAGMENTS = 2
 SCAN_CHARS = 50_000
+_WORD_CHAR = re.compile(r"\w")
+_JOINERS = frozenset(APOSTROPHES + HYPHENS.replace("\\", ""))
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,50 @@ class MatchTerms:
 
 def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
     """Return (start, end, folded word) spans of the words to mark, in order."""
+    if match.phrases:
+        return _spans_in_order(text, match)
+    # Most words of a text match nothing: decide once per distinct word (in C, the
+    # listing), then find the occurrences of the few that match.
+    marked = {}
+    for raw in set(WORD.findall(text)):
+        pieces = _marked_pieces(raw, match)
+        if pieces:
+            marked[raw] = pieces
+    found = []
+    for raw, pieces in marked.items():
+        at = text.find(raw)
+        while at >= 0:
+            if _word_at(text, at, raw):
+                found.extend((at + s, at + e, folded) for s, e, folded in pieces)
+            at = text.find(raw, at + 1)
+    found.sort()
+    return found
+
+
+def _marked_pieces(raw: str, match: MatchTerms) -> list[tuple[int, int, str]]:
+    """The pieces of one raw word to mark: the whole compound, or the parts that match."""
+    pieces = []
+    for s, e, folded, stemmed, compound in analyse_word(raw):
+        if folded in match.exact or (stemmed is not None and stemmed in match.stems):
+            pieces.append((s, e, folded))
+            if compound:
+                break  # the whole compound is marked: not its parts again
+    return pieces
+
+
+def _word_at(text: str, at: int, raw: str) -> bool:
+    """True if the tokenizer reads ``raw`` as a whole word at ``at`` (not inside another)."""
+    if at > 0:
+        before = text[at - 1]
+        if _WORD_CHAR.match(before) or (before in _JOINERS and at > 1
+                                        and _WORD_CHAR.match(text[at - 2])):
+            return False
+    word = WORD.match(text, at)
+    return word is not None and word.end() == at + len(raw)
+
+
+def _spans_in_order(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
+    """Spans of words and of phrases, reading every word in order."""
     found: list[tuple[int, int, str]] = []
     sequence: list[tuple[int, int, str]] | None = [] if match.phrases else None
     for m in WORD.finditer(text):

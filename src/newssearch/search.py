@@ -86,11 +86,13 @@ class Generation:
     def vocabulary(self, reader) -> Vocabulary:
         with self._lock:
             if self._vocabulary is None:
-                df: Counter[str] = Counter()
-                for fieldname in ("title_exact", "body_exact"):
-                    for word, info in reader.iter_field(fieldname):
-                        df[word.decode("utf-8")] += info.doc_frequency()
-                self._vocabulary = Vocabulary(dict(df))
+                # Segment by segment: Whoosh's merged iteration over all of them took 10 s.
+                df: Counter[bytes] = Counter()
+                for leaf, _ in reader.leaf_readers():
+                    for fieldname in ("title_exact", "body_exact"):
+                        for word, info in leaf.iter_field(fieldname):
+                            df[word] += info.doc_frequency()
+                self._vocabulary = Vocabulary({w.decode("utf-8"): n for w, n in df.items()})
         return self._vocabulary
 
     def facet_names(self, reader) -> dict[str, dict[str, list[str]]]:
@@ -160,6 +162,11 @@ class SearchService:
             # The previous generation is not closed: a request may still be reading it.
             self._generation = gen
         return gen
+
+    def warm_up(self) -> None:
+        """Compute the live generation's tables now (a server, before its first request)."""
+        with contextlib.suppress(store.IndexUnavailable):
+            self.generation().warm_up()
 
     def info(self) -> IndexInfo:
         gen = self.generation()
