@@ -38,7 +38,7 @@ def test_in_sequence(positions, slop, expected):
 
 @pytest.fixture(scope="module")
 def updated_index(tmp_path_factory) -> Path:
-    """400 articles in two segments, then an update that deletes 30 and changes 5."""
+    """415 articles (15 wire copies) in segments, then an update deleting 30, changing 5."""
     base = tmp_path_factory.mktemp("engine")
     records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()][:400]
     (base / "articles").mkdir()
@@ -47,7 +47,9 @@ def updated_index(tmp_path_factory) -> Path:
         with open(base / "articles" / name, "w", encoding="utf-8") as f:
             f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
-    write("a.jsonl", records[:300])
+    # Wire copies: the same headline as an article of the first segment.
+    write("a.jsonl", records[:300] + [dict(r, id=f"copie-{i}") for i, r in
+                                      enumerate(records[:10] + records[:5])])
     write("b.jsonl", records[300:])
     indexer.rebuild([base / "articles"], base / "index", procs=2, limitmb=1)
     changed = [dict(r, body=r.get("body", "") + " Mise à jour du port de Marseille.")
@@ -130,7 +132,7 @@ def test_deleted_and_changed_articles(opened):
     records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in records[330:335]} <= ids  # the changed copies, found
     assert not ids & {r["id"] for r in records[300:330]}  # the deleted ones, gone
-    assert int(eng.tables.live.sum()) == searcher.doc_count() == 370
+    assert int(eng.tables.live.sum()) == searcher.doc_count() == 385
 
 
 def test_posting_cache_stays_under_its_limit(opened):
@@ -140,3 +142,35 @@ def test_posting_cache_stays_under_its_limit(opened):
     for text in sample_terms(searcher.reader(), "body", 60):
         small.term("body", text)
     assert 0 < cache.used <= 20_000 + 8 * eng.tables.size
+
+
+@pytest.mark.parametrize("by_date", [False, True])
+@pytest.mark.parametrize("collapse", [False, True])
+def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collapse):
+    """Ranking only the best few gives the same order (ties by index order) as sorting all."""
+    from newssearch.ranking import rank
+
+    searcher, eng = opened
+    t = eng.tables
+    rng = np.random.default_rng(5)
+    mask = t.live & (rng.random(t.size) < 0.7)
+    score = rng.integers(0, 6, t.size).astype(np.float32)  # many ties
+    docs = np.flatnonzero(mask)
+    order = sorted(docs.tolist(), key=lambda d: ((-t.days[d]) if by_date else 0, -score[d], d))
+    keys = t.codes["title_key"]
+    empty = t.labels["title_key"].index("") if "" in t.labels["title_key"] else -1
+    seen, full = set(), []
+    for d in order:
+        key = ("doc", d) if keys[d] == empty else keys[d]
+        if collapse and key in seen:
+            continue
+        seen.add(key)
+        full.append(d)
+    for want in (1, 10, 37, len(full) + 5):
+        ranked = rank(t, mask, score, by_date, collapse, want)
+        assert ranked.docs.tolist() == full[:want]
+        assert ranked.total == len(full)
+        if collapse:
+            copies = [int(np.sum(mask & (keys == keys[d]))) - 1 if keys[d] != empty else 0
+                      for d in full[:want]]
+            assert ranked.duplicates.tolist() == copies

@@ -17,12 +17,13 @@ PROXIMITY_WINDOW = 100
 
 @dataclass(frozen=True)
 class Ranked:
-    """The ranked results of a query: document numbers, scores and copies per headline."""
+    """The best results of a query, in order, and how many there are in all."""
 
     docs: np.ndarray        # best first; one per headline when collapsing
     scores: np.ndarray
     duplicates: np.ndarray  # other articles with the same headline
-    total: int
+    total: int              # results in all (headlines, when collapsing)
+    matches: np.ndarray     # every matching document, for the facets
 
 
 def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
@@ -43,32 +44,67 @@ def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
 
 
 def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, collapse: bool,
-         limit: int | None = None) -> Ranked:
-    """Order the matches (by score, or newest first) and keep each headline's best copy.
+         want: int, limit: int | None = None) -> Ranked:
+    """Order the matches (by score, or newest first), keeping each headline's best copy.
 
-    ``limit`` ranks only that many of the best matches (a page of partial matches).
+    Only the best ``want`` results are put in order: a full sort of every match
+    cost more than the rest of a query. ``limit`` ranks only that many of the best
+    matches in all (a page of partial matches).
     """
     docs = np.flatnonzero(mask)
     if limit is not None and docs.size > limit:
-        docs = np.sort(docs[np.argpartition(-score[docs], limit)[:limit]])
-    if by_date:
-        order = np.lexsort((-score[docs], -tables.days[docs]))
-    else:
-        order = np.argsort(-score[docs], kind="stable")  # ties: index order
-    docs = docs[order]
-    if not collapse or docs.size == 0:
-        return Ranked(docs, score[docs], np.zeros(docs.size, dtype=np.int64), docs.size)
+        docs = np.sort(_best(docs, score, limit))
+    keys = _keys(tables, docs) if collapse else None
+    total = docs.size if keys is None else int(np.unique(keys).size)
+    top = want if keys is None else 2 * want + 10
+    while True:
+        candidates = docs if by_date or top >= docs.size else _best(docs, score, top)
+        if by_date:
+            order = np.lexsort((candidates, -score[candidates], -tables.days[candidates]))
+        else:
+            order = np.lexsort((candidates, -score[candidates]))  # ties: index order
+        ranked = candidates[order]
+        if keys is None:
+            best = ranked[:want]
+            return Ranked(best, score[best], np.zeros(best.size, dtype=np.int64), total, docs)
+        ranked_keys = _keys(tables, ranked)
+        _, first = np.unique(ranked_keys, return_index=True)
+        first.sort()
+        if first.size >= want or candidates.size == docs.size:
+            first = first[:want]
+            best = ranked[first]
+            copies = np.zeros(best.size, dtype=np.int64)
+            titled = ranked_keys[first] >= 0
+            if titled.any():
+                all_titled = keys[keys >= 0]
+                counts = np.bincount(all_titled, minlength=int(ranked_keys[first].max()) + 1)
+                copies[titled] = counts[ranked_keys[first][titled]] - 1
+            return Ranked(best, score[best], copies, total, docs)
+        top *= 4
+
+
+def _best(docs: np.ndarray, score: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` best-scored documents, and any tied with the last of them."""
+    if count >= docs.size:
+        return docs
+    scores = score[docs]
+    threshold = np.partition(-scores, count - 1)[count - 1]
+    return docs[-scores <= threshold]
+
+
+def _keys(tables: Tables, docs: np.ndarray) -> np.ndarray:
+    """Headline keys of documents; untitled documents each get their own (negative) key."""
     keys = tables.codes["title_key"][docs].astype(np.int64)
-    untitled = tables.labels["title_key"].index("") if "" in tables.labels["title_key"] else -1
-    keys = np.where(keys == untitled, -1 - docs.astype(np.int64), keys)  # never grouped
-    _, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    by_rank = np.argsort(first)
-    best = docs[first[by_rank]]
-    return Ranked(best, score[best], counts[by_rank] - 1, int(best.size))
+    labels = tables.labels["title_key"]
+    if labels and labels[0] == "":  # labels are sorted: "" comes first
+        keys = np.where(keys == 0, -1 - docs.astype(np.int64), keys)
+    return keys
 
 
-def facets(tables: Tables, docs: np.ndarray) -> dict[str, tuple[FacetValue, ...]]:
-    """Count sections, sources and years among the given documents."""
+def facets(tables: Tables, docs: np.ndarray, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
+    """Count sections, sources and years among the documents (one per headline if collapsing)."""
+    if collapse:
+        docs = docs[np.unique(_keys(tables, docs), return_index=True)[1]]
     found = {}
     for name in FACETS:
         labels = tables.labels[name]

@@ -232,7 +232,7 @@ class SearchService:
             shown = self._display(suggested, searcher, engine)
             other = Planner(reader, names, suggested).plan(parsed).query()
             mask, score = self._match(engine, other, allowed)
-            count = rank(engine.tables, mask, score, False, request.collapse).total
+            count = rank(engine.tables, mask, score, False, request.collapse, 1).total
             if count > total:
                 suggestion = self._suggestion(parsed, shown, count)
         if not request.facets:
@@ -240,7 +240,7 @@ class SearchService:
         elif filled:  # the result set is this one page
             facets = hit_facets(page)
         else:
-            facets = facet_counts(engine.tables, ranked.docs)
+            facets = facet_counts(engine.tables, ranked.matches, request.collapse)
         pages = max(1, math.ceil(total / request.per_page)) if total else 0
         return SearchPage(parsed.text, total, request.page, request.per_page, pages,
                           request.sort, _ms(started), page, suggestion, tuple(notices),
@@ -267,7 +267,8 @@ class SearchService:
             mask, score = self._match(engine, q, allowed)
             if not by_date:
                 score = rescore(engine, mask, score, plan.proximity)
-            return rank(engine.tables, mask, score, by_date, request.collapse, limit)
+            want = request.per_page if limit else request.page * request.per_page
+            return rank(engine.tables, mask, score, by_date, request.collapse, want, limit)
 
         if plan.sequence is not None:
             # La Poste: the articles with the exact sequence, if there are any.
@@ -301,7 +302,7 @@ class SearchService:
     def _page(self, searcher, ranked: Ranked, first: int, request: SearchRequest,
               match: MatchTerms) -> tuple[Hit, ...]:
         hits = []
-        last = min(ranked.total, first + request.per_page)
+        last = min(ranked.docs.size, first + request.per_page)
         for i in range(first, last):
             fields = searcher.stored_fields(int(ranked.docs[i]))
             text = "\n\n".join(p for p in (fields.get("lede"), fields.get("body")) if p)
