@@ -42,6 +42,18 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Fields:
+    """A word in any of several fields, scored by BM25F.
+
+    The fields' length-normalised frequencies, times their weights, add up before
+    saturating: a word in the headline and the body counts once, more strongly,
+    not as two separate words.
+    """
+
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
 class All:
     children: tuple[Node, ...]
 
@@ -96,7 +108,7 @@ class Nothing:
     pass
 
 
-Node = Term | All | Any | Without | Maybe | Constant | Sequence | Every | Nothing
+Node = Term | Fields | All | Any | Without | Maybe | Constant | Sequence | Every | Nothing
 
 
 # Per-generation tables -----------------------------------------------------------------
@@ -305,6 +317,31 @@ class Engine:
             self.cache.put(key, found)
         return found
 
+    def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (document numbers, length-normalised frequencies) of a term in a field."""
+        key = ("tf", field, text)
+        found = self.cache.get(key)
+        if found is None:
+            ids, tf = read_postings(self.reader, field, text)
+            t = self.tables
+            tf = tf / ((1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field])
+            if field in TITLE_FIELDS:
+                tf *= t.title_factor[ids]
+            found = (ids, tf.astype(np.float32))
+            self.cache.put(key, found)
+        return found
+
+    def fields(self, node: Fields) -> tuple[np.ndarray, np.ndarray]:
+        size = self.tables.size
+        tf = np.zeros(size, dtype=np.float32)
+        mask = np.zeros(size, dtype=bool)
+        for term in node.terms:
+            ids, freqs = self.frequencies(term.field, term.text)
+            tf[ids] += term.weight * freqs
+            mask[ids] = True
+        idf = robertson_idf(size, int(np.count_nonzero(mask)))
+        return mask, (idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)).astype(np.float32)
+
     def evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
         """Return (mask of matching documents, scores) over the whole generation.
 
@@ -324,6 +361,8 @@ class Engine:
             score = np.zeros(size, dtype=np.float32)
             score[ids] = scores * node.weight
             return mask, score
+        if isinstance(node, Fields):
+            return self.fields(node)
         if isinstance(node, All | Any):
             if not node.children:
                 return self.evaluate(Nothing())

@@ -6,7 +6,18 @@ from dataclasses import dataclass, field
 
 from newssearch.analysis import HOMONYMS, analyze
 from newssearch.analysis import Term as Token
-from newssearch.engine import All, Any, Constant, Every, Maybe, Nothing, Sequence, Term, Without
+from newssearch.engine import (
+    All,
+    Any,
+    Constant,
+    Every,
+    Fields,
+    Maybe,
+    Nothing,
+    Sequence,
+    Term,
+    Without,
+)
 from newssearch.engine import Node as Clause
 from newssearch.highlight import MatchTerms
 from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
@@ -15,13 +26,14 @@ from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, 
 WEIGHTS = {"title": 2.0, "lede": 1.0, "body": 1.0}
 EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
 # A long query (a question, a pasted paragraph) describes the body more than the headline.
-LONG_WEIGHTS = {"title": 0.5, "lede": 1.0, "body": 1.0}
-LONG_EXACT_BONUS = {"title_exact": 0.5, "body_exact": 1.0}
+LONG_WEIGHTS = {"title": 1.0, "lede": 1.0, "body": 1.0}
+LONG_EXACT_BONUS = {"title_exact": 0.5, "body_exact": 0.5}
 PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
 ALL_WORDS_BONUS = 1000.0
+COMBINE_FIELDS = True
 
 
 def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
@@ -155,7 +167,8 @@ class Planner:
         fields = self.fields(word.field)
 
         def anyfield(term: str, boost: float = 1.0) -> Clause:
-            return Any(tuple(Term(f, term, self.weights[f] * boost) for f in fields))
+            terms = tuple(Term(f, term, self.weights[f] * boost) for f in fields)
+            return Fields(terms) if COMBINE_FIELDS else Any(terms)
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
