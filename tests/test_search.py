@@ -363,6 +363,9 @@ def test_without_all_the_words_the_best_partial_matches_come_with_a_notice(servi
 @pytest.mark.parametrize(("query", "expected", "notice"), [
     ('"réforme des retraites"', {"elysee-retraites"}, None),
     ("« réforme des retraites »", {"elysee-retraites"}, None),
+    # A phrase no article holds as typed (a misremembered quotation): its words.
+    ('"les retraites de la réforme"', {"elysee-retraites", "manif-nantes"},
+     "Aucun article ne contient l’expression exacte : résultats pour ses mots."),
     ("réforme retraites", {"elysee-retraites", "manif-nantes"}, None),
     ("Rafale OR billets", {"rafale-france", "billets-francs"}, None),
     ("Rafale OU billets", {"rafale-france", "billets-francs"}, None),

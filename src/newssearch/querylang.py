@@ -87,6 +87,21 @@ class ParsedQuery:
         walk(self.root)
         return found
 
+    def phrases_as_words(self) -> ParsedQuery | None:
+        """The query with its phrases (not its excluded ones) as plain words, if it has any."""
+
+        def loosen(node: Node) -> Node:
+            if isinstance(node, Phrase):
+                return AllOf(tuple(Word(w, node.field) for w in node.text.split()))
+            if isinstance(node, AnyOf):
+                return AnyOf(tuple(loosen(n) for n in node.nodes))
+            if isinstance(node, AllOf):
+                return AllOf(tuple(loosen(n) for n in node.nodes))
+            return node
+
+        root = loosen(self.root)
+        return None if root == self.root else ParsedQuery(self.text, root, self.notices)
+
 
 def clean(text: str) -> str:
     """Drop control characters and lone surrogates, normalise to NFC, cap the length."""

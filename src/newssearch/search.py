@@ -207,6 +207,15 @@ class SearchService:
             corrections, suggested = {**corrections, **suggested}, {}
             plan = Planner(reader, names, corrections).plan(parsed)
             ranked, complete = self._execute(engine, plan, allowed, request)
+        loose = parsed.phrases_as_words() if ranked.total == 0 else None
+        if loose is not None:
+            # No article has the phrase as typed (a quotation misremembered): its words.
+            loose_plan = Planner(reader, names, corrections).plan(loose)
+            found, found_complete = self._execute(engine, loose_plan, allowed, request)
+            if found.total:
+                plan, ranked, complete = loose_plan, found, found_complete
+                notices.append("Aucun article ne contient l’expression exacte : "
+                               "résultats pour ses mots.")
         notices.extend(plan.notices)
         filled = complete is not None
         if complete == 0:
