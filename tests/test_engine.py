@@ -174,3 +174,36 @@ def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collaps
             copies = [int(np.sum(mask & (keys == keys[d]))) - 1 if keys[d] != empty else 0
                       for d in full[:want]]
             assert ranked.duplicates.tolist() == copies
+
+
+def test_fields_add_frequencies_before_saturating(opened):
+    """BM25F: a word's weighted, length-normalised frequencies in each field add up first."""
+    searcher, eng = opened
+    reader = searcher.reader()
+    n = reader.doc_count_all()
+    weights = {"title": 2.0, "body": 1.0}
+    checked = 0
+    for text in sample_terms(reader, "title", 30):
+        node = engine.Fields(tuple(engine.Term(f, text, w) for f, w in weights.items()))
+        mask, score = eng.evaluate(node)
+        docs = set()
+        for f in weights:
+            docs |= set(searcher.docs_for_query(wq.Term(f, text)))
+        assert set(np.flatnonzero(mask & eng.tables.live).tolist()) == docs
+        idf = math.log(1 + (n - int(mask.sum()) + 0.5) / (int(mask.sum()) + 0.5))
+        for doc in sorted(docs)[:5]:
+            tf = 0.0
+            for f, w in weights.items():
+                m = reader.postings(f, text) if (f, text) in reader else None
+                if m is None:
+                    continue
+                m.skip_to(doc)
+                if m.is_active() and m.id() == doc:
+                    norm = 1 - engine.BM25_B + engine.BM25_B * reader.doc_field_length(
+                        doc, f) / (reader.field_length(f) / n)
+                    factor = eng.tables.title_factor[doc] if f == "title" else 1.0
+                    tf += w * factor * m.weight() / norm
+            want = idf * tf * (engine.BM25_K1 + 1) / (tf + engine.BM25_K1)
+            assert score[doc] == pytest.approx(want, rel=1e-4)
+            checked += 1
+    assert checked > 50

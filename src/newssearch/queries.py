@@ -33,7 +33,6 @@ STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
 ALL_WORDS_BONUS = 1000.0
-COMBINE_FIELDS = True
 
 
 def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
@@ -167,8 +166,7 @@ class Planner:
         fields = self.fields(word.field)
 
         def anyfield(term: str, boost: float = 1.0) -> Clause:
-            terms = tuple(Term(f, term, self.weights[f] * boost) for f in fields)
-            return Fields(terms) if COMBINE_FIELDS else Any(terms)
+            return Fields(tuple(Term(f, term, self.weights[f] * boost) for f in fields))
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
