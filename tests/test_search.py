@@ -394,6 +394,12 @@ def test_query_language(service, query, expected, notice):
         assert has_notice(page, notice), page.notices
 
 
+def test_a_long_quotation_misremembered_finds_its_article_by_its_words(service):
+    page = search(service, '"les syndicats appellent à une nouvelle journée de grève vendredi"')
+    assert ids(page)[0] == "manif-nantes"
+    assert has_notice(page, "Aucun article ne contient l’expression exacte")
+
+
 def test_unknown_source_filter_gets_the_same_notice_as_in_the_query(service):
     page = search(service, "retraites", source="Libération")
     assert page.total == 0

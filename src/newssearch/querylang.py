@@ -90,13 +90,17 @@ class ParsedQuery:
     def phrases_as_words(self) -> ParsedQuery | None:
         """The query with its phrases (not its excluded ones) as plain words, if it has any."""
 
+        def words(phrase: Phrase) -> tuple[Word, ...]:
+            return tuple(Word(w, phrase.field) for w in phrase.text.split())
+
         def loosen(node: Node) -> Node:
-            if isinstance(node, Phrase):
-                return AllOf(tuple(Word(w, node.field) for w in node.text.split()))
+            if isinstance(node, Phrase):  # an alternative of a group: all its words
+                return AllOf(words(node))
             if isinstance(node, AnyOf):
                 return AnyOf(tuple(loosen(n) for n in node.nodes))
-            if isinstance(node, AllOf):
-                return AllOf(tuple(loosen(n) for n in node.nodes))
+            if isinstance(node, AllOf):  # the words join the others, as if typed alone
+                return AllOf(tuple(w for n in node.nodes for w in (
+                    words(n) if isinstance(n, Phrase) else (loosen(n),))))
             return node
 
         root = loosen(self.root)
