@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from newssearch.processes import die_with_parent
@@ -35,7 +36,9 @@ class FastSegmentWriter(SegmentWriter):
 
     Segments are left as separate files rather than one compound file: opening a
     searcher copies every part of a compound file out of its memory map, which cost
-    a search on the full news corpus about half a second.
+    a search on the full news corpus about half a second. Posting blocks are not
+    zlib-compressed: compressing took an eighth of a build (5,000 articles: 19.4 s
+    against 16.8 s), for an index 60 % larger, and reading them back is faster.
 
     Whoosh writes each posting through three method calls, four type assertions and
     a field-length lookup that reads back the length column it has just written.
@@ -44,7 +47,8 @@ class FastSegmentWriter(SegmentWriter):
     """
 
     def __init__(self, ix):
-        super().__init__(ix, _lk=False, limitmb=NO_SPILL_MB, compound=False)
+        super().__init__(ix, _lk=False, limitmb=NO_SPILL_MB, compound=False,
+                         codec=W3Codec(compression=0))
         self.pool = TermPool()
         self.lengths: dict[str, dict[int, int]] = {}
         add_field = self.perdocwriter.add_field
