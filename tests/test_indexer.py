@@ -43,8 +43,8 @@ def test_rebuild_indexes_every_article_with_its_fields(index_dir, articles):
 
 
 @pytest.mark.parametrize(("field", "word"), [
-    ("title", "elyse"), ("body", "manifest"), ("body", "saintden"), ("lede", "syndicat"),
-    ("title_exact", "elysee"), ("body_exact", "manifestations"), ("body_exact", "a"),
+    ("title", "elyse"), ("text", "manifest"), ("text", "saintden"), ("text", "syndicat"),
+    ("title_exact", "elysee"), ("text_exact", "manifestations"), ("text_exact", "a"),
 ])
 def test_fields_hold_analysed_words(index_dir, field, word):
     assert word in lexicon(index_dir, field)
@@ -57,7 +57,7 @@ def test_related_links_are_not_indexed(tmp_path):
         "Le titre\n\nMONDE - Un texte sur Pyongyang.\n\n"
         "À voir également sur Le HuffPost :\n\nBakhmout sous les bombes\n", "utf-8")
     indexer.rebuild([src], tmp_path / "ix")
-    body = lexicon(tmp_path / "ix", "body") | lexicon(tmp_path / "ix", "body_exact")
+    body = lexicon(tmp_path / "ix", "text") | lexicon(tmp_path / "ix", "text_exact")
     assert "pyongyang" in body
     assert not {"bakhmout", "huffpost"} & body
 
@@ -203,7 +203,7 @@ def test_multiprocess_build_gives_the_same_index(tmp_path):
     ix.close()
     assert seen[-1] == (1200, 1200)
     assert stored(tmp_path / "two") == stored(tmp_path / "one")
-    for field in ("body", "title_exact", "section"):
+    for field in ("text", "title_exact", "section"):
         assert lexicon(tmp_path / "two", field) == lexicon(tmp_path / "one", field)
 
 

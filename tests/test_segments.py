@@ -30,7 +30,7 @@ def postings(ix) -> dict:
                 found[fieldname, btext] = (items, info.min_length(), info.max_length(),
                                            info.max_weight(), info.doc_frequency())
         found["lengths"] = [(d, f, reader.doc_field_length(d, f))
-                            for d in range(reader.doc_count()) for f in ("title", "body")]
+                            for d in range(reader.doc_count()) for f in ("title", "text")]
     return found
 
 

@@ -198,23 +198,36 @@ class FrenchAnalyzer(Analyzer):
                 yield t
                 pos += not compound
 
-    def term_positions(self, value: str) -> list[tuple[str, int]]:
-        """The (term, position) pairs the index stores: the indexing fast path."""
-        found = []
-        pos = 0
-        stemmed = self.stemmed
-        for match in WORD.finditer(value):
-            for _, _, folded, stemmed_text, compound in analyse_word(match.group()):
-                if not stemmed:
-                    found.append((folded, pos))
-                elif stemmed_text is not None:
-                    found.append((stemmed_text, pos))
-                pos += not compound
-        return found
+
+
+_LAST_TEXT: tuple = (None, {}, {})
+
+
+def text_positions(value: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """Positions of each stem (stop words out) and of each folded word of a text.
+
+    One pass gives both: the indexer hands the stemmed field and its exact copy the
+    same string object, and the second field reuses the first one's pass.
+    """
+    global _LAST_TEXT
+    last = _LAST_TEXT
+    if last[0] is value:
+        return last[1], last[2]
+    stems: dict[str, list[int]] = defaultdict(list)
+    exact: dict[str, list[int]] = defaultdict(list)
+    pos = 0
+    for match in WORD.finditer(value):
+        for _, _, folded, stemmed_text, compound in analyse_word(match.group()):
+            exact[folded].append(pos)
+            if stemmed_text is not None:
+                stems[stemmed_text].append(pos)
+            pos += not compound
+    _LAST_TEXT = (value, stems, exact)
+    return stems, exact
 
 
 class FrenchPositions(Positions):
-    """Whoosh's positions format, fed by FrenchAnalyzer.term_positions without Token objects.
+    """Whoosh's positions format, fed by text_positions without Token objects.
 
     Positions are stored as their gaps in one byte each when all are under 256
     (nearly always), else as 32-bit integers: cheaper to write and read than the
@@ -225,15 +238,15 @@ class FrenchPositions(Positions):
         if not isinstance(value, str) or not isinstance(analyzer, FrenchAnalyzer):
             yield from super().word_values(value, analyzer, **kwargs)
             return
-        poses: dict[str, list[int]] = defaultdict(list)
-        for text, pos in analyzer.term_positions(value):
-            poses[text].append(pos)
+        poses = text_positions(value)[0 if analyzer.stemmed else 1]
         boost = self.field_boost
         encode = self.encode
         for word, found in poses.items():
             yield word, len(found), len(found) * boost, encode(found)
 
     def encode(self, poslist: list[int]) -> bytes:
+        if len(poslist) == 1 and poslist[0] < 256:  # most words, once in a text
+            return b"\x00" + bytes(poslist)
         gaps = [b - a for a, b in zip([0, *poslist], poslist, strict=False)]
         if max(gaps) < 256:
             return b"\x00" + bytes(gaps)

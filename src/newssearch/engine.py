@@ -23,7 +23,7 @@ from whoosh.util.numeric import byte_to_length
 
 BM25_B, BM25_K1 = 0.75, 1.2
 TITLE_SHARE_DAMPING = 0.5
-TEXT_FIELDS = ("title", "lede", "body", "title_exact", "body_exact")
+TEXT_FIELDS = ("title", "text", "title_exact", "text_exact")
 TITLE_FIELDS = ("title", "title_exact")
 COLUMNS = ("title_key", "section", "source", "year", "day")
 CACHE_BYTES = 64 * 1024 * 1024

@@ -28,7 +28,7 @@ from newssearch.analysis import (
 from newssearch.corpus import Article, Corpus, Problem, load_corpus
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
-SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 3
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 4
 
 Progress = Callable[[int, int], None]
 # One indexing process per core: Whoosh is pure Python, so one process uses one core.
@@ -45,11 +45,13 @@ def build_schema() -> Schema:
     schema = Schema(
         id=ID(unique=True, stored=True, sortable=True),
         title=TEXT(analyzer=stemmed, stored=True),
-        lede=TEXT(analyzer=stemmed, stored=True),
-        body=TEXT(analyzer=stemmed, stored=True),
+        lede=STORED(),
+        body=STORED(),
+        # Lede and body, searched as one text: they weighed the same as two fields.
+        text=TEXT(analyzer=stemmed),
         # Folded but unstemmed, every word kept: exact forms, stop-word phrases, spelling.
         title_exact=TEXT(analyzer=exact),
-        body_exact=TEXT(analyzer=exact),
+        text_exact=TEXT(analyzer=exact),
         date=DATETIME(stored=True),
         # Sort and facet columns. Every document gets a value, "" when it has none:
         # Whoosh 2.7 drops the trailing empty entries of a column, and reading them
@@ -65,7 +67,7 @@ def build_schema() -> Schema:
         title_key=ID(sortable=True),
         fingerprint=ID(sortable=True),
     )
-    for name in ("title", "lede", "body", "title_exact", "body_exact"):
+    for name in ("title", "text", "title_exact", "text_exact"):
         schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
     return schema
 
@@ -77,9 +79,11 @@ def title_key(title: str) -> str:
 
 def document(article: Article) -> dict[str, object]:
     """Return the Whoosh document of an article."""
+    # The same string objects for the stemmed and exact fields: analysed once for both.
+    text = f"{article.lede}\n\n{article.body}" if article.lede else article.body
     doc: dict[str, object] = {
         "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
-        "title_exact": article.title, "body_exact": f"{article.lede}\n\n{article.body}",
+        "text": text, "title_exact": article.title, "text_exact": text,
         "url": article.url, "title_key": title_key(article.title) or article.id,
         "fingerprint": article.fingerprint(),
     }

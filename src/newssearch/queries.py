@@ -23,12 +23,12 @@ from newssearch.highlight import MatchTerms
 from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
 # BM25F field weights: a word in the headline says more than one in the body.
-WEIGHTS = {"title": 2.0, "lede": 1.0, "body": 1.0}
-EXACT_BONUS = {"title_exact": 1.5, "body_exact": 0.5}
+WEIGHTS = {"title": 2.0, "text": 1.0}
+EXACT_BONUS = {"title_exact": 1.5, "text_exact": 0.5}
 # A long query (a question, a pasted paragraph) describes the body more than the headline.
-LONG_WEIGHTS = {"title": 1.0, "lede": 1.0, "body": 1.0}
-LONG_EXACT_BONUS = {"title_exact": 0.5, "body_exact": 0.5}
-PROXIMITY_BONUS = {"title": 2.0, "body": 1.0}
+LONG_WEIGHTS = {"title": 1.0, "text": 1.0}
+LONG_EXACT_BONUS = {"title_exact": 0.5, "text_exact": 0.5}
+PROXIMITY_BONUS = {"title": 2.0, "text": 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
@@ -234,7 +234,7 @@ class Planner:
         if len(stems) > 1:
             # Scored on the best-ranked documents only: positions cost a read per document.
             plan.proximity.append(Sequence("title", tuple(stems), 2, PROXIMITY_BONUS["title"]))
-            plan.proximity.append(Sequence("body", tuple(stems), 4, PROXIMITY_BONUS["body"]))
+            plan.proximity.append(Sequence("text", tuple(stems), 4, PROXIMITY_BONUS["text"]))
         stopped = len(folded) - len(stems)
         if len(folded) > 1 and stopped * 2 >= len(folded):
             # La Poste, Les Républicains: the exact sequence is what was meant.

@@ -89,7 +89,7 @@ class Generation:
                 # Segment by segment: Whoosh's merged iteration over all of them took 10 s.
                 df: Counter[bytes] = Counter()
                 for leaf, _ in reader.leaf_readers():
-                    for fieldname in ("title_exact", "body_exact"):
+                    for fieldname in ("title_exact", "text_exact"):
                         for word, info in leaf.iter_field(fieldname):
                             df[word] += info.doc_frequency()
                 self._vocabulary = Vocabulary({w.decode("utf-8"): n for w, n in df.items()})
@@ -415,9 +415,11 @@ class SearchService:
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             return ()
-        own_key = searcher.stored_fields(docnum).get("title")
+        own = searcher.stored_fields(docnum)
+        own_key = own.get("title")
+        text = "\n\n".join(p for p in (own.get("lede"), own.get("body")) if p)
         found = []
-        for hit in searcher.more_like(docnum, "body", top=limit * 2, numterms=12):
+        for hit in searcher.more_like(docnum, "text", text=text, top=limit * 2, numterms=12):
             fields = hit.fields()
             if fields.get("title") == own_key:
                 continue  # a republished copy of the same story
@@ -440,7 +442,7 @@ def surface_form(searcher, engine: Engine, folded: str, titles_only: bool = Fals
     """
     places = [("title_exact", ("title",))]
     if not titles_only:
-        places.append(("body_exact", ("lede", "body")))
+        places.append(("text_exact", ("lede", "body")))
     forms: Counter[str] = Counter()
     for fieldname, names in places:
         ids = engine.term(fieldname, folded)[0]
