@@ -13,6 +13,7 @@ accent folding with Unidecode, stop words, and Snowball stemming of the folded f
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 import threading
 from array import array
@@ -245,8 +246,8 @@ class FrenchPositions(Positions):
             yield word, len(found), len(found) * boost, encode(found)
 
     def encode(self, poslist: list[int]) -> bytes:
-        if len(poslist) == 1 and poslist[0] < 256:  # most words, once in a text
-            return b"\x00" + bytes(poslist)
+        if poslist[-1] < 256:  # every gap fits a byte (nearly always): no check needed
+            return b"\x00" + bytes(map(operator.sub, poslist, [0, *poslist]))
         gaps = [b - a for a, b in zip([0, *poslist], poslist, strict=False)]
         if max(gaps) < 256:
             return b"\x00" + bytes(gaps)

@@ -13,6 +13,7 @@ Whoosh-Reloaded is pinned to one exact version.
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import os
@@ -194,8 +195,27 @@ def write_all(ix, documents: Documents, count: int, *, procs: int = 1, limitmb: 
         progress(count, count)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: indexing makes millions of small tuples and no
+    cycles, and the collector's passes over them took a tenth of a build."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _write(ix, documents: Iterator[dict], limitmb: int, added: Callable[[int], None]) -> list:
     """Write documents into as many segments as memory allows; return the segments."""
+    with _collector_paused():
+        return _write_segments(ix, documents, limitmb, added)
+
+
+def _write_segments(ix, documents: Iterator[dict], limitmb: int,
+                    added: Callable[[int], None]) -> list:
     found = []
     writer = new_writer(ix)
     try:
