@@ -200,7 +200,6 @@ class FrenchAnalyzer(Analyzer):
                 pos += not compound
 
 
-
 _LAST_TEXT: tuple = (None, {}, {})
 
 

@@ -114,7 +114,7 @@ Node = Term | Fields | All | Any | Without | Maybe | Constant | Sequence | Every
 # Per-generation tables -----------------------------------------------------------------
 
 class Tables:
-    """What every query reads, computed once per index generation: lengths, columns, idf."""
+    """What every query reads, computed once per index generation: lengths and columns."""
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
@@ -155,18 +155,13 @@ class Tables:
         high = _day_number(end) if end else 99_999_999
         return (self.days >= low) & (self.days <= high)
 
-    def label_mask(self, column: str, values: list[str]) -> np.ndarray:
-        labels = self.labels[column]
-        wanted = [i for i, label in enumerate(labels) if label in set(values)]
-        return np.isin(self.codes[column], wanted)
-
 
 def _day_number(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
 
 
 class PostingCache:
-    """Scored postings of recently used terms, shared by a generation's threads."""
+    """Normalised and scored postings of recent terms, shared by a generation's threads."""
 
     def __init__(self, limit: int = CACHE_BYTES):
         self.limit, self.used = limit, 0
@@ -297,26 +292,6 @@ class Engine:
         # A plan reuses clauses (all words, then any of them): each is computed once.
         self._memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
 
-    def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """Return (document numbers, BM25 scores) of a term in one field."""
-        key = (field, text)
-        found = self.cache.get(key)
-        if found is None:
-            ids, tf = read_postings(self.reader, field, text)
-            t = self.tables
-            if field in t.lengths:
-                idf = robertson_idf(t.size, len(ids))
-                norm = (1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field]
-                scores = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
-                if field in TITLE_FIELDS:
-                    # A title many documents share names none of them: weigh it down.
-                    scores *= t.title_factor[ids]
-            else:  # a keyword field (section, source): matches, scores nothing
-                scores = np.zeros(len(ids), dtype=np.float32)
-            found = (ids, scores.astype(np.float32))
-            self.cache.put(key, found)
-        return found
-
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, length-normalised frequencies) of a term in a field."""
         key = ("tf", field, text)
@@ -324,10 +299,28 @@ class Engine:
         if found is None:
             ids, tf = read_postings(self.reader, field, text)
             t = self.tables
-            tf = tf / ((1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field])
-            if field in TITLE_FIELDS:
-                tf *= t.title_factor[ids]
+            if field in t.lengths:  # not a keyword field (section, source)
+                tf = tf / ((1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field])
             found = (ids, tf.astype(np.float32))
+            self.cache.put(key, found)
+        return found
+
+    def title_damped(self, field: str, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """A title many documents share names none of them: weigh it down."""
+        return values * self.tables.title_factor[ids] if field in TITLE_FIELDS else values
+
+    def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (document numbers, BM25 scores) of a term in one field."""
+        key = ("bm25", field, text)
+        found = self.cache.get(key)
+        if found is None:
+            ids, tf = self.frequencies(field, text)
+            if field in self.tables.lengths:
+                idf = robertson_idf(self.tables.size, len(ids))
+                scores = self.title_damped(field, ids, idf * tf * (BM25_K1 + 1) / (tf + BM25_K1))
+            else:  # a keyword field: matches, scores nothing
+                scores = np.zeros(len(ids), dtype=np.float32)
+            found = (ids, scores.astype(np.float32))
             self.cache.put(key, found)
         return found
 
@@ -337,7 +330,7 @@ class Engine:
         mask = np.zeros(size, dtype=bool)
         for term in node.terms:
             ids, freqs = self.frequencies(term.field, term.text)
-            tf[ids] += term.weight * freqs
+            tf[ids] += term.weight * self.title_damped(term.field, ids, freqs)
             mask[ids] = True
         idf = robertson_idf(size, int(np.count_nonzero(mask)))
         return mask, (idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)).astype(np.float32)
@@ -409,6 +402,3 @@ class Engine:
                 if not all(lists) or not in_sequence(lists, node.slop):
                     mask[doc] = False
         return mask, np.where(mask, score * node.weight, np.float32(0))
-
-    def doc_frequency(self, field: str, text: str) -> int:
-        return len(self.term(field, text)[0])

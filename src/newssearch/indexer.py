@@ -77,10 +77,15 @@ def title_key(title: str) -> str:
     return " ".join(terms(title, stemmed=False))
 
 
+def full_text(lede: str | None, body: str | None) -> str:
+    """The text searched and shown under the headline: the lede, then the body."""
+    return "\n\n".join(p for p in (lede, body) if p)
+
+
 def document(article: Article) -> dict[str, object]:
     """Return the Whoosh document of an article."""
     # The same string objects for the stemmed and exact fields: analysed once for both.
-    text = f"{article.lede}\n\n{article.body}" if article.lede else article.body
+    text = full_text(article.lede, article.body)
     doc: dict[str, object] = {
         "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
         "text": text, "title_exact": article.title, "text_exact": text,

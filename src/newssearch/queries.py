@@ -46,7 +46,7 @@ def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
 
 @dataclass
 class Plan:
-    """The Whoosh queries for one user query, and what to mark in the results."""
+    """The query tree of one user query, and what to mark in the results."""
 
     required: list[Clause] = field(default_factory=list)
     excluded: list[Clause] = field(default_factory=list)
@@ -90,9 +90,6 @@ class Plan:
         if self.bonus and self.required:
             main = Maybe(main, Any(tuple(self.bonus)))
         return main
-
-    def filter(self) -> Clause | None:
-        return All(tuple(self.filters)) if self.filters else None
 
 
 class Planner:

@@ -54,7 +54,8 @@ def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, col
     docs = np.flatnonzero(mask)
     if limit is not None and docs.size > limit:
         docs = np.sort(_best(docs, score, limit))
-    keys = _keys(tables, docs) if collapse else None
+    # Every article has a headline key (its id when it has no headline): none is "".
+    keys = tables.codes["title_key"][docs] if collapse else None
     total = docs.size if keys is None else int(np.unique(keys).size)
     top = want if keys is None else 2 * want + 10
     while True:
@@ -67,18 +68,13 @@ def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, col
         if keys is None:
             best = ranked[:want]
             return Ranked(best, score[best], np.zeros(best.size, dtype=np.int64), total, docs)
-        ranked_keys = _keys(tables, ranked)
+        ranked_keys = tables.codes["title_key"][ranked]
         _, first = np.unique(ranked_keys, return_index=True)
         first.sort()
         if first.size >= want or candidates.size == docs.size:
             first = first[:want]
             best = ranked[first]
-            copies = np.zeros(best.size, dtype=np.int64)
-            titled = ranked_keys[first] >= 0
-            if titled.any():
-                all_titled = keys[keys >= 0]
-                counts = np.bincount(all_titled, minlength=int(ranked_keys[first].max()) + 1)
-                copies[titled] = counts[ranked_keys[first][titled]] - 1
+            copies = np.bincount(keys)[ranked_keys[first]] - 1
             return Ranked(best, score[best], copies, total, docs)
         top *= 4
 
@@ -92,26 +88,16 @@ def _best(docs: np.ndarray, score: np.ndarray, count: int) -> np.ndarray:
     return docs[-scores <= threshold]
 
 
-def _keys(tables: Tables, docs: np.ndarray) -> np.ndarray:
-    """Headline keys of documents; untitled documents each get their own (negative) key."""
-    keys = tables.codes["title_key"][docs].astype(np.int64)
-    labels = tables.labels["title_key"]
-    if labels and labels[0] == "":  # labels are sorted: "" comes first
-        keys = np.where(keys == 0, -1 - docs.astype(np.int64), keys)
-    return keys
-
-
 def facets(tables: Tables, docs: np.ndarray, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
     """Count sections, sources and years among the documents (one per headline if collapsing)."""
     if collapse:
-        docs = docs[np.unique(_keys(tables, docs), return_index=True)[1]]
+        docs = docs[np.unique(tables.codes["title_key"][docs], return_index=True)[1]]
     found = {}
     for name in FACETS:
         labels = tables.labels[name]
         counts = np.bincount(tables.codes[name][docs], minlength=len(labels))
-        found[name] = facet_values(name, Counter({labels[i]: int(n)
-                                                  for i in np.flatnonzero(counts)
-                                                  for n in (counts[i],)}))
+        found[name] = facet_values(name, Counter({labels[i]: int(counts[i])
+                                                  for i in np.flatnonzero(counts)}))
     return found
 
 

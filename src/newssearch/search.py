@@ -314,7 +314,7 @@ class SearchService:
         last = min(ranked.docs.size, first + request.per_page)
         for i in range(first, last):
             fields = searcher.stored_fields(int(ranked.docs[i]))
-            text = "\n\n".join(p for p in (fields.get("lede"), fields.get("body")) if p)
+            text = indexer.full_text(fields.get("lede"), fields.get("body"))
             date = fields.get("date")
             marks = request.highlight
             # Sorted by date, there is no relevance to show.
@@ -417,7 +417,7 @@ class SearchService:
             return ()
         own = searcher.stored_fields(docnum)
         own_key = own.get("title")
-        text = "\n\n".join(p for p in (own.get("lede"), own.get("body")) if p)
+        text = indexer.full_text(own.get("lede"), own.get("body"))
         found = []
         for hit in searcher.more_like(docnum, "text", text=text, top=limit * 2, numterms=12):
             fields = hit.fields()
