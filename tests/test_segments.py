@@ -64,3 +64,16 @@ def test_memory_limit_splits_into_segments(tmp_path):
         assert s.doc_count() == 400
         assert {f["id"] for f in s.all_stored_fields()} == {a.id for a in articles}
     ix.close()
+
+
+def test_a_build_leaves_the_cycle_collector_as_it_found_it(tmp_path):
+    """Indexing pauses Python's garbage collector; a process that indexes keeps its own."""
+    import gc
+
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            indexer.rebuild([SEED], tmp_path / f"ix-{enabled}", procs=1)
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
