@@ -329,11 +329,11 @@ def main() -> None:
     print_summary(table, verdicts)
     seconds = time.perf_counter() - started
     print(f"\nTotal {seconds:.0f} s")
-    from newssearch import __version__, indexer
+    from newssearch import __version__, schema
 
     print("RESULT " + json.dumps({"sets": table, "verdicts": verdicts, "seconds": round(seconds),
                                   "limit_queries": args.limit_queries, "newssearch": __version__,
-                                  "schema_version": indexer.SCHEMA_VERSION}, ensure_ascii=False))
+                                  "schema_version": schema.SCHEMA_VERSION}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

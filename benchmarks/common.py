@@ -8,7 +8,7 @@ import platform
 import sys
 from pathlib import Path
 
-from newssearch import indexer, store
+from newssearch import indexer, schema, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,4 +35,4 @@ def code_line() -> str:
     """Say which newssearch code is measured: others may be editing src/ meanwhile."""
     src = sorted((ROOT / "src" / "newssearch").rglob("*.py"))
     digest = hashlib.sha1(b"".join(p.read_bytes() for p in src)).hexdigest()[:12]
-    return f"newssearch schema version {indexer.SCHEMA_VERSION}, src digest {digest}"
+    return f"newssearch schema version {schema.SCHEMA_VERSION}, src digest {digest}"

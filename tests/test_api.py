@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newssearch import indexer
+from newssearch import indexer, schema
 
 HIT_KEYS = {"id", "title", "title_html", "snippet_html", "url", "date", "source", "section",
             "score", "duplicates"}
@@ -111,7 +111,7 @@ def test_suggest_completes_the_last_word(client):
 
 def test_health_reports_the_index(client):
     body = client.get("/health").get_json()
-    assert body["documents"] == 4 and body["schema_version"] == indexer.SCHEMA_VERSION
+    assert body["documents"] == 4 and body["schema_version"] == schema.SCHEMA_VERSION
     assert body["status"] == "ok" and body["built_at"]
 
 

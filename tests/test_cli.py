@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newssearch import indexer, store
+from newssearch import indexer, schema, store
 from newssearch.cli import cli
 
 
@@ -94,7 +94,7 @@ def test_stats(runner, index_dir):
     out = run(runner, "stats", "--index", str(index_dir)).stdout
     assert "Documents:      4" in out
     assert "2019-12-20 to 2023-09-13" in out
-    assert "AFP (2)" in out and f"Schema version: {indexer.SCHEMA_VERSION}" in out
+    assert "AFP (2)" in out and f"Schema version: {schema.SCHEMA_VERSION}" in out
 
 
 def test_stats_without_an_index_says_how_to_build_one(runner, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newssearch import indexer, store
+from newssearch import indexer, schema, store
 from newssearch.analysis import terms
 
 
@@ -212,4 +212,4 @@ def test_stats_describe_the_index(index_dir):
     assert s.documents == 4
     assert dict(s.sources) == {"AFP": 2, "Reuters": 1, "6Medias": 1}
     assert (s.first_date.isoformat(), s.last_date.isoformat()) == ("2019-12-20", "2023-09-13")
-    assert s.schema_version == indexer.SCHEMA_VERSION and s.size_bytes > 0
+    assert s.schema_version == schema.SCHEMA_VERSION and s.size_bytes > 0

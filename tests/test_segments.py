@@ -6,7 +6,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from newssearch import indexer, segments
+from newssearch import indexer, schema, segments
 from newssearch.corpus import load_corpus
 
 SEED = Path(__file__).parent.parent / "seeds"
@@ -36,11 +36,11 @@ def postings(ix) -> dict:
 
 def test_fast_writer_matches_whooshs_writer(tmp_path):
     articles = load_corpus([SEED]).articles[:150]
-    docs = [indexer.document(a) for a in articles]
+    docs = [schema.document(a) for a in articles]
     built = {}
     for kind in ("whoosh", "fast"):
         (tmp_path / kind).mkdir()
-        ix = whoosh_index.create_in(str(tmp_path / kind), indexer.build_schema())
+        ix = whoosh_index.create_in(str(tmp_path / kind), schema.build_schema())
         if kind == "whoosh":
             writer = ix.writer()
             for doc in docs:
@@ -56,8 +56,8 @@ def test_fast_writer_matches_whooshs_writer(tmp_path):
 
 def test_memory_limit_splits_into_segments(tmp_path):
     articles = load_corpus([SEED]).articles[:400]
-    ix = whoosh_index.create_in(str(tmp_path), indexer.build_schema())
-    documents = segments.documents_of(articles, indexer.document)
+    ix = whoosh_index.create_in(str(tmp_path), schema.build_schema())
+    documents = segments.documents_of(articles, schema.document)
     segments.write_all(ix, documents, len(articles), limitmb=1)
     assert len(ix._segments()) > 1
     with ix.searcher() as s:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 
-from newssearch import indexer, store
+from newssearch import indexer, schema, store
 from newssearch.analysis import analyze, terms
 from newssearch.engine import All, Engine, Every, PostingCache, Tables
 from newssearch.engine import Node as Clause
@@ -314,7 +314,7 @@ class SearchService:
         last = min(ranked.docs.size, first + request.per_page)
         for i in range(first, last):
             fields = searcher.stored_fields(int(ranked.docs[i]))
-            text = indexer.full_text(fields.get("lede"), fields.get("body"))
+            text = schema.full_text(fields.get("lede"), fields.get("body"))
             date = fields.get("date")
             marks = request.highlight
             # Sorted by date, there is no relevance to show.
@@ -417,7 +417,7 @@ class SearchService:
             return ()
         own = searcher.stored_fields(docnum)
         own_key = own.get("title")
-        text = indexer.full_text(own.get("lede"), own.get("body"))
+        text = schema.full_text(own.get("lede"), own.get("body"))
         found = []
         for hit in searcher.more_like(docnum, "text", text=text, top=limit * 2, numterms=12):
             fields = hit.fields()
