@@ -70,7 +70,7 @@ def test_seed_article_title_section_and_body():
     assert "Lula" not in article.body
     assert article.body.endswith("à Vladivostok en 2019.")
     assert "\n\n" in article.body and "\n\n\n" not in article.body
-    assert (article.date, article.url, article.source) == (None, "", "")
+    assert (article.date, article.url) == (None, "")
 
 
 def test_seeds_directory_loads_without_problems():
@@ -480,3 +480,68 @@ def test_each_file_is_read_once_however_it_is_reached(tmp_path):
     assert [a.id for a in corpus.articles] == ["x"]
     assert corpus.files == 1
     assert [(p.path, p.reason) for p in corpus.problems] == [(str(dangling), "missing")]
+
+
+# --- source names ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [  # spellings found in the OrangeSum corpus
+    ("Source : L'Opinion", "L'Opinion"),
+    ("source L'Opinion", "L'Opinion"),
+    ("Source L'Opinion", "L'Opinion"),
+    ("Source : l'Opinion ", "l'Opinion"),
+    ("L'Opinion.", "L'Opinion"),
+    ("« L’Opinion »", "L'Opinion"),
+    ("Source : « L’Opinion ».", "L'Opinion"),
+    ("Source :jeanmarcmorandini.com", "jeanmarcmorandini.com"),
+    ("Source : BFMTV ", "BFMTV"),
+    ("source BFMTV", "BFMTV"),
+    (" ZoominTV People (FR)", "ZoominTV People (FR)"),
+    ("Orange avec AFP-Services\n", "Orange avec AFP-Services"),
+    ("Orange avec AFP-Services-", "Orange avec AFP-Services"),
+    ("BVA  Orange", "BVA Orange"),
+    ("Source : Canal +", "Canal +"),
+    ("Salut les Terriens !", "Salut les Terriens !"),
+    ("Media365 (vidéo Ominisport-fr)", "Media365 (vidéo Ominisport-fr)"),
+    ("sourcefranceinfo", "sourcefranceinfo"),  # no space or colon: maybe a name
+    ("Sources", "Sources"),
+    ("Source :", ""),
+])
+def test_source_names_lose_their_prefix_quotes_and_dots(tmp_path, raw, expected):
+    path = write(tmp_path / "a.jsonl", jsonl({**GOOD_RECORD, "source": raw}))
+    [article] = load_corpus([path]).articles
+    assert article.source == expected
+
+
+@pytest.mark.parametrize(("sources", "expected"), [
+    (["AFP", "afp", "Source AFP"], "AFP"),
+    (["6Medias", "6medias", "Source : 6Médias", "6Medias ", "6MEDIAS"], "6Medias"),
+    (["franceinfo", "Source Franceinfo", "source franceinfo"], "franceinfo"),
+    (["Le HuffPost", "Source : Le Huffpost"], "Le HuffPost"),  # a tie: code-point order
+])
+def test_a_corpus_has_one_spelling_per_source(tmp_path, sources, expected):
+    records = [{**GOOD_RECORD, "id": f"a{n}", "source": s} for n, s in enumerate(sources)]
+    corpus = load_corpus([write(tmp_path / "a.jsonl", jsonl(*records))])
+    assert [a.source for a in corpus.articles] == [expected] * len(sources)
+
+
+def test_seed_article_is_from_the_site_its_related_links_name():
+    [article] = load_corpus([SEEDS / "000_ea821b09932b2197.txt"]).articles
+    assert article.source == "Le HuffPost"
+    seeds = load_corpus([SEEDS]).articles
+    assert next(a for a in seeds if a.id == "000_ea821b09932b2197").source == "Le HuffPost"
+
+
+@pytest.mark.parametrize(("closing", "source"), [
+    ("À voir également sur Le HuffPost :", "Le HuffPost"),
+    ("à voir également sur Le HuffPost: une vidéo", "Le HuffPost"),
+    ("Voir aussi sur France 24", "France 24"),
+    ("Lire aussi sur l’Obs :", "l'Obs"),
+    ("Lire aussi sur notre site :", ""),
+    ("À lire aussi sur le même sujet :", ""),
+    ("Lire aussi : Zanzibar sur Le Monde", ""),
+    ("À voir également", ""),
+])
+def test_text_file_source_is_the_site_of_its_related_links(tmp_path, closing, source):
+    text = f"Titre\n\nPremier paragraphe.\n\n{closing}\n\nUn lien vers un autre article\n"
+    [article] = load_corpus([write(tmp_path / "a.txt", text)]).articles
+    assert (article.source, article.body) == (source, "Premier paragraphe.")

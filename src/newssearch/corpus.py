@@ -11,8 +11,9 @@ import re
 import stat
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -60,6 +61,10 @@ class Corpus:
     articles: tuple[Article, ...]
     problems: tuple[Problem, ...]
     files: int
+    # The absolute path of the file each article was read from, by id, and every
+    # article file visited (even those that gave none): what an update may delete.
+    origins: dict[str, str] = field(default_factory=dict)
+    visited: tuple[str, ...] = ()
 
 
 OnProblem = Callable[[Problem], None]
@@ -79,6 +84,14 @@ _UPPER = "A-ZÀ-ÖØ-ÞŒŸ"
 _RUBRIC = re.compile(rf"(?P<rubric>[{_UPPER}]+(?:[ '’-][{_UPPER}]+)*)\s+[-–—]\s+(?=\S)")
 _RELATED = re.compile(
     r"(?:[àa]\s+voir\s+[ée]galement|voir\s+aussi|(?:[àa]\s+)?lire\s+aussi)\b", re.IGNORECASE)
+# « À voir également sur Le HuffPost : » names a site; "sur notre site", "sur le même sujet" do not.
+_RELATED_SITE = re.compile(rf"(?i:{_RELATED.pattern})\s+(?i:sur)\s+(?P<site>(?i:(?:le|la|les)\s+"
+                           rf"|l['’])?[{_UPPER}0-9][^:\n,;!?«»]{{0,59}}?)\s*(?::|\Z)")
+_APOSTROPHES = str.maketrans("’‘ʼ", "'''")
+# Quotes, dots, dashes and colons around a source name are typing, not the name: "Canal+",
+# "Salut les Terriens !" or "Media365 (vidéo)" keep theirs.
+_SOURCE_EDGES = " «»\"“”„‹›'.,;:-–—"
+_SOURCE_PREFIX = re.compile(r"source(?:\s*:|\s|$)", re.IGNORECASE)
 # Paragraphs after a "Lire aussi" that are all this short are link titles, not article text.
 _LINK_MAX = 300
 # Fifty times the longest news article of our corpus (about 20,000): such a
@@ -105,8 +118,11 @@ def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None) ->
     articles: dict[str, Article] = {}  # assigning an existing key keeps its first position
     places: dict[str, str] = {}
     files = 0
+    visited: list[str] = []
+    origins: dict[str, str] = {}
     for path in iter_article_files(sources, report):
         found = False
+        visited.append(origin := os.path.abspath(path))
         for line, article in read_article_file(path, report):
             if article.id in articles:
                 report(Problem(str(path), line, "duplicate-id",
@@ -114,9 +130,48 @@ def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None) ->
                                f"the one read at {places[article.id]}"))
             articles[article.id] = article
             places[article.id] = f"{path}:{line}" if line else str(path)
+            origins[article.id] = origin
             found = True
         files += found
-    return Corpus(tuple(articles.values()), tuple(problems), files)
+    return Corpus(one_spelling_per_source(tuple(articles.values())), tuple(problems), files,
+                  origins, tuple(visited))
+
+
+def source_name(raw: str) -> str:
+    """Return a source's name without the "Source :" typed before it, quotes or dots.
+
+    ``Source : L'Opinion``, ``source L'Opinion``, ``L'Opinion.`` and ``« L’Opinion »`` are all
+    ``L'Opinion``; the case is kept (load_corpus picks one spelling per corpus).
+    """
+    name = " ".join(raw.translate(_APOSTROPHES).split()).strip(_SOURCE_EDGES)
+    if match := _SOURCE_PREFIX.match(name):
+        name = name[match.end():].strip(_SOURCE_EDGES)
+    return name
+
+
+def _source_key(name: str) -> str:
+    """Fold case and accents: ``6Médias`` and ``6medias`` are one source."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def one_spelling_per_source(articles: tuple[Article, ...],
+                            known: Mapping[str, int] | None = None) -> tuple[Article, ...]:
+    """Give each source the spelling most of its articles have (ties: code-point order).
+
+    One article cannot tell ``AFP`` from ``afp``; the corpus can, and so the index, its facets
+    and its stats hold one name per source. ``known`` counts the spellings an index already
+    holds: they win, so that an update of a few articles keeps the index's spelling.
+    """
+    spellings: dict[str, list[tuple[int, int, str]]] = {}
+    for name, count in Counter(a.source for a in articles if a.source).items():
+        spellings.setdefault(_source_key(name), []).append((1, -count, name))
+    for name, count in (known or {}).items():
+        if name:
+            spellings.setdefault(_source_key(name), []).append((0, -count, name))
+    chosen = {name: min(group)[2] for group in spellings.values() for *_, name in group}
+    return tuple(a if chosen.get(a.source, a.source) == a.source
+                 else replace(a, source=chosen[a.source]) for a in articles)
 
 
 def article_kind(path: Path) -> str | None:
@@ -253,17 +308,23 @@ def _text_article(path: Path, text: str, on_problem: OnProblem) -> Article | Non
     if (match := _RUBRIC.match(paragraphs[0])) and len(match["rubric"]) >= 3:
         section = match["rubric"].lower()
         paragraphs[0] = paragraphs[0][match.end():]
-    fields = {"title": _HEADING.sub("", title), "body": "\n\n".join(_cut_related(paragraphs)),
-              "section": section}
+    kept, site = _cut_related(paragraphs)
+    fields = {"title": _HEADING.sub("", title), "body": "\n\n".join(kept), "section": section,
+              "source": site}
     return _article(path.stem, fields, partial(Problem, str(path), None), on_problem)
 
 
-def _cut_related(paragraphs: list[str]) -> list[str]:
-    """Cut the trailing related-links block, and lone "Lire aussi" lines mid-article."""
+def _cut_related(paragraphs: list[str]) -> tuple[list[str], str]:
+    """Cut the trailing related-links block, and lone "Lire aussi" lines mid-article.
+
+    Also return the site the block's first line names (« À voir également sur Le HuffPost »).
+    """
     marks = {i for i, p in enumerate(paragraphs) if _RELATED.match(p)}
     end = min((i for i in marks if all(len(p) <= _LINK_MAX for p in paragraphs[i + 1:])),
               default=len(paragraphs))
-    return [p for i, p in enumerate(paragraphs[:end]) if i not in marks and p]
+    named = _RELATED_SITE.match(paragraphs[end]) if end < len(paragraphs) else None
+    kept = [p for i, p in enumerate(paragraphs[:end]) if i not in marks and p]
+    return kept, named["site"] if named else ""
 
 
 def _records(path: str, text: str, kind: str, on_problem: OnProblem
@@ -356,6 +417,7 @@ def _article(raw_id: str, fields: dict, here: Here, on_problem: OnProblem) -> Ar
         return None
     for name in ("url", "source", "section"):
         fields[name] = fields.get(name, "").strip()
+    fields["source"] = source_name(fields["source"])
     if fields["url"] and not fields["url"].lower().startswith(("http://", "https://")):
         # The result page links to it: javascript: or data: must never become a link.
         on_problem(here("bad-url", f"url {fields['url'][:60]!r} is not http(s); dropped"))
