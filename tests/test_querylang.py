@@ -151,3 +151,36 @@ def test_field_applies_to_a_whole_group():
     assert [(w.text, w.field) for w in parse("titre:(réforme retraites) grève").positive()] == [
         ("réforme", "title"), ("retraites", "title"), ("grève", None)]
     assert len(root.nodes) == 2
+
+
+@pytest.mark.parametrize(("query", "nodes", "notice"), [
+    # An exclusion as an alternative keeps its meaning: any article without the word.
+    ("Macron OR -Borne", (AnyOf((W("Macron"), Not(W("Borne")))),),
+     "« Macron OR -Borne » trouve aussi tous les articles sans « Borne » ; "
+     "pour exclure « Borne », écrivez « Macron -Borne »."),
+    ("-Borne OU Macron", (AnyOf((Not(W("Borne")), W("Macron"))),),
+     "« -Borne OU Macron » trouve aussi tous les articles sans « Borne » ; "
+     "pour exclure « Borne », écrivez « Macron -Borne »."),
+    ("Macron OR Attal OR -Borne", (AnyOf((W("Macron"), W("Attal"), Not(W("Borne")))),),
+     "pour exclure « Borne », écrivez « (Macron OR Attal) -Borne »."),
+    ('Macron OR -"gilets jaunes"', (AnyOf((W("Macron"), Not(Phrase("gilets jaunes")))),),
+     "tous les articles sans « gilets jaunes » ; pour exclure « gilets jaunes », "
+     'écrivez « Macron -"gilets jaunes" ».'),
+    ("-Borne OR -Attal", (AnyOf((Not(W("Borne")), Not(W("Attal")))),),
+     "« -Borne OR -Attal » trouve aussi tous les articles sans « Borne » ou sans « Attal » ; "
+     "pour exclure « Borne » et « Attal », écrivez « -Borne -Attal »."),
+    # In a group, the notice quotes the group's OR.
+    ("(grève OR -SNCF) Paris", (AnyOf((W("grève"), Not(W("SNCF")))), W("Paris")),
+     "« grève OR -SNCF » trouve aussi tous les articles sans « SNCF »"),
+])
+def test_an_exclusion_in_an_or_is_an_alternative_with_a_notice(query, nodes, notice):
+    parsed = parse(query)
+    assert parsed.root == AllOf(nodes)
+    assert any(notice in n for n in parsed.notices), parsed.notices
+    assert len(parsed.notices) == 1
+
+
+def test_an_or_inside_an_exclusion_gets_no_advice_to_exclude():
+    parsed = parse("grève -(SNCF OR -Bretagne)")
+    assert parsed.root == AllOf((W("grève"), Not(AnyOf((W("SNCF"), Not(W("Bretagne")))))))
+    assert parsed.notices == ()

@@ -406,6 +406,69 @@ def test_unknown_source_filter_gets_the_same_notice_as_in_the_query(service):
     assert has_notice(page, "Aucune source « Libération » dans l’index.")
 
 
+# Exclusions inside groups ----------------------------------------------------------
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # An exclusion in a group excludes, as it does outside one.
+    ("(retraites -grève)", {"elysee-retraites"}),
+    ('(manifestations -"réforme des retraites")', {"manif-nantes"}),
+    # Inside titre:(…) it excludes from the headline only: manif-nantes has the
+    # word in its body, not in its headline…
+    ("titre:(réforme -retraites)", {"manif-nantes"}),
+    # … while after titre:réforme it excludes from the whole article.
+    ("titre:réforme -retraites", set()),
+    # A group excluded as a whole: articles with all its words, or with any of them.
+    ("grève -(SNCF jeudi)", {"manif-nantes", "cgt-mobilisation"}),
+    ("grève -(SNCF OR Nantes)", {"cgt-mobilisation"}),
+    # Excluding « SNCF without Bretagne » keeps the copy of the story that has Bretagne.
+    ("grève -(SNCF -Bretagne)", {"manif-nantes", "cgt-mobilisation", "greve-sncf-ouest"}),
+])
+def test_an_exclusion_in_a_group_excludes(service, query, expected):
+    assert set(all_ids(service, query)) == expected
+
+
+@pytest.mark.parametrize(("grouped", "flat"), [
+    ("(retraites -grève)", "retraites -grève"),
+    # The excluded article stays out of the partial matches too.
+    ("(Macron -Bruxelles) syndicats", "Macron syndicats -Bruxelles"),
+    # Only exclusions: every article without them, as at the top level.
+    ("(-grève -syndicats)", "-grève -syndicats"),
+])
+def test_a_group_with_exclusions_reads_as_its_words_typed_alone(service, grouped, flat):
+    page, expected = search(service, grouped, per_page=100), search(service, flat, per_page=100)
+    assert ids(page) == ids(expected) and ids(page)
+    assert page.notices == expected.notices
+
+
+MACRON = {"elysee-retraites", "macron-bruxelles", "macron-agriculteurs"}
+
+
+@pytest.mark.parametrize("query", ["Macron OR -syndicats", "-syndicats OU Macron"])
+def test_an_exclusion_as_an_alternative_adds_every_article_without_the_word(service, query):
+    page = search(service, query, per_page=100, collapse=False)
+    # The articles with Macron first (they alone have a score), then all those
+    # without syndicats; only those with syndicats and no Macron are left out.
+    assert set(ids(page)[:3]) == MACRON
+    assert set(ids(page)) == set(BY_ID) - {"manif-nantes", "cgt-mobilisation"}
+    assert page.notices == (
+        f"« {query} » trouve aussi tous les articles sans « syndicats » ; "
+        "pour exclure « syndicats », écrivez « Macron -syndicats ».",)
+
+
+def test_an_exclusion_as_an_alternative_in_a_group(service):
+    page = search(service, "(Élysée OR -grève) syndicats", per_page=100)
+    # Articles with syndicats, and either Élysée or no grève.
+    assert set(ids(page)[:2]) == {"elysee-retraites", "macron-agriculteurs"}
+    # The partial matches have one of the words: « no grève » alone is not one.
+    assert set(ids(page)) == {"elysee-retraites", "macron-agriculteurs", "champs-elysees",
+                              "manif-nantes", "cgt-mobilisation"}
+    assert page.notices == (
+        "« Élysée OR -grève » trouve aussi tous les articles sans « grève » ; "
+        "pour exclure « grève », écrivez « Élysée -grève ».",
+        "Seuls 2 articles contiennent tous les mots ; "
+        "les suivants n’en contiennent qu’une partie.")
+
+
 # Filters, sorting, paging, facets, duplicates --------------------------------------
 
 @pytest.mark.parametrize(("q", "kwargs", "expected"), [
@@ -730,3 +793,46 @@ def test_to_json_holds_plain_json_types(service):
 def test_date_sort_reports_no_sort_key_as_score(service):
     for h in search(service, "Macron", sort="date").to_json()["hits"]:
         assert 0 <= h["score"] < 1000, h["score"]
+
+
+# One name per source -----------------------------------------------------------------
+
+OPINION = [
+    art("opinion-budget", "Le budget 2024 adopté par le Sénat", "Les sénateurs ont voté.",
+        "Le budget passe.", "2023-12-01", "politique", "Source : L'Opinion"),
+    art("opinion-dette", "La dette inquiète Bercy", "Le budget dérape.",
+        "Bercy cherche des économies.", "2023-12-02", "economie", "source L'Opinion"),
+    art("opinion-impots", "Les impôts ne baisseront pas", "Le budget reste serré.",
+        "Le ministre l’a confirmé.", "2023-12-03", "economie", "« l’Opinion »."),
+    art("afp-budget", "Le budget de la Sécurité sociale voté", "Le budget est adopté.",
+        "Les députés ont voté.", "2023-12-04", "politique", "AFP"),
+]
+OPINION_IDS = {"opinion-budget", "opinion-dette", "opinion-impots"}
+
+
+@pytest.fixture(scope="module")
+def opinion_service(tmp_path_factory) -> SearchService:
+    """A SearchService over articles whose source is written three ways."""
+    root = tmp_path_factory.mktemp("opinion")
+    indexer.rebuild([write_jsonl(root / "news.jsonl", OPINION)], root / "index")
+    return SearchService(root / "index")
+
+
+def test_source_spellings_are_one_facet_value(opinion_service):
+    page = search(opinion_service, "budget")
+    assert counts(page, "source") == {"L'Opinion": 3, "AFP": 1}
+    assert {h.id: h.source for h in page.hits}["opinion-impots"] == "L'Opinion"
+
+
+@pytest.mark.parametrize(("q", "kwargs"), [
+    ("budget source:\"L'Opinion\"", {}),
+    ("budget source:\"Source : L'Opinion\"", {}),
+    ("budget source:opinion", {}),
+    ("budget source:\"l’opinion.\"", {}),
+    ("budget", {"source": "source L'Opinion"}),
+    ("budget", {"source": "L'OPINION"}),
+])
+def test_source_filter_finds_every_spelling(opinion_service, q, kwargs):
+    page = search(opinion_service, q, **kwargs)
+    assert set(ids(page)) == OPINION_IDS
+    assert page.notices == ()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from newssearch.analysis import HOMONYMS, analyze
 from newssearch.analysis import Term as Token
+from newssearch.corpus import source_name
 from newssearch.engine import (
     All,
     Any,
@@ -20,7 +21,7 @@ from newssearch.engine import (
 )
 from newssearch.engine import Node as Clause
 from newssearch.highlight import MatchTerms
-from newssearch.querylang import AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
+from newssearch.querylang import AllOf, AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
 # BM25F field weights: a word in the headline says more than one in the body.
 WEIGHTS = {"title": 2.0, "text": 1.0}
@@ -44,6 +45,23 @@ def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
     return parts, compounds
 
 
+def lift_exclusions(node: Node, lifted: list[Node]) -> Node | None:
+    """Move the exclusions of a group ANDed with the query into ``lifted``: (a -b) c ≡ a c -b.
+
+    Return what is left of the group. Lifted, an exclusion is one of the query's own,
+    so the partial matches leave it out too.
+    """
+    if isinstance(node, Not):
+        lifted.append(node)
+        return None
+    if not isinstance(node, AllOf):
+        return node
+    kept = [k for k in (lift_exclusions(n, lifted) for n in node.nodes) if k is not None]
+    if len(kept) > 1:
+        return AllOf(tuple(kept))
+    return kept[0] if kept else None
+
+
 @dataclass
 class Plan:
     """The query tree of one user query, and what to mark in the results."""
@@ -60,6 +78,10 @@ class Plan:
     sequence: Clause | None = None
     # A long query (a question, a pasted sentence) ranks by any of its words.
     long: bool = False
+    # The clauses of the words, phrases and filters not excluded, and whether a required
+    # clause has an alternative « without … » (a OR -b), which nearly every article holds.
+    positive: list[Clause] = field(default_factory=list)
+    open_alternative: bool = False
 
     def match_terms(self) -> MatchTerms:
         return MatchTerms(frozenset(self.stems), frozenset(self.exact),
@@ -77,8 +99,12 @@ class Plan:
                 main: Clause = self.required[0]
             elif loose or self.long:
                 # Articles with every word first, then those with some of them.
-                main = Maybe(Any(tuple(self.required)),
-                             Constant(All(tuple(self.required)), ALL_WORDS_BONUS))
+                every = All(tuple(self.required))
+                some: Clause = Any(tuple(self.required))
+                if self.open_alternative:
+                    # Lacking b is not having some of the words of (a OR -b) c.
+                    some = All((some, Constant(Any((*self.positive, every)), 0.0)))
+                main = Maybe(some, Constant(every, ALL_WORDS_BONUS))
             else:
                 main = All(tuple(self.required))
         elif self.excluded or self.filters:
@@ -108,7 +134,12 @@ class Planner:
         self.weights = LONG_WEIGHTS if plan.long else WEIGHTS
         self.bonuses = LONG_EXACT_BONUS if plan.long else EXACT_BONUS
         soft: list[Clause] = []
-        for node in parsed.root.nodes:
+        nodes: list[Node] = []
+        for top in parsed.root.nodes:
+            kept = lift_exclusions(top, nodes)
+            if kept is not None:
+                nodes.append(kept)
+        for node in nodes:
             if isinstance(node, Not):
                 q = self.node(node.node, plan, negated=True)
                 if q is not None:
@@ -136,20 +167,32 @@ class Planner:
         return bool(folded) and all(t.text in HOMONYMS for t in folded)
 
     def node(self, node: Node, plan: Plan, negated: bool = False) -> Clause | None:
-        if isinstance(node, Word):
-            return self.word(node, plan, negated)
-        if isinstance(node, Phrase):
-            return self.phrase(node, plan, negated)
-        if isinstance(node, Filter):
-            return self.filter_query(node, plan)
+        if isinstance(node, Word | Phrase | Filter):
+            q = self.leaf(node, plan, negated)
+            if q is not None and not negated:
+                plan.positive.append(q)
+            return q
         if isinstance(node, Not):
-            return None  # a double negation inside a group: ignored
+            # Not lifted, so an OR alternative or under another exclusion: the articles
+            # without it, as Elasticsearch reads a lone negative clause.
+            excluded = self.node(node.node, plan, negated=True)
+            if excluded is None:
+                return None
+            plan.open_alternative |= not negated
+            return Without(Every(), excluded)
         children = [q for q in (self.node(n, plan, negated) for n in node.nodes) if q is not None]
         if not children:
             return None
         if len(children) == 1:
             return children[0]
         return Any(tuple(children)) if isinstance(node, AnyOf) else All(tuple(children))
+
+    def leaf(self, node: Word | Phrase | Filter, plan: Plan, negated: bool) -> Clause | None:
+        if isinstance(node, Word):
+            return self.word(node, plan, negated)
+        if isinstance(node, Phrase):
+            return self.phrase(node, plan, negated)
+        return self.filter_query(node, plan)
 
     def fields(self, fieldname: str | None) -> list[str]:
         return ["title"] if fieldname == "title" else list(WEIGHTS)
@@ -202,7 +245,9 @@ class Planner:
 
     def filter_query(self, node: Filter, plan: Plan) -> Clause:
         names = self.facet_names.get(node.field, {})
-        key = " ".join(t.text for t in analyze(node.value, stemmed=False))
+        # The index holds source names as source_name wrote them: `source:"Source : L'Opinion"`.
+        value = source_name(node.value) if node.field == "source" else node.value
+        key = " ".join(t.text for t in analyze(value, stemmed=False))
         values = names.get(key, [])
         if not values:
             label = "source" if node.field == "source" else "rubrique"

@@ -3,6 +3,11 @@
 Parsing never fails: malformed input degrades to the words it contains and a
 French notice says what was ignored.
 
+An exclusion means the same in a group: ``(retraites -grève)`` is ``retraites -grève``,
+and in ``titre:(réforme -retraites)`` it applies to the headline, as the group's words
+do. As an OR alternative it keeps its meaning, ``a OR -b`` being a or any article
+without b (as in Elasticsearch), and a notice says so and how to exclude b instead.
+
 >>> parse('retraites -grève titre:"Élysée" source:AFP').root
 AllOf(nodes=(Word(text='retraites', field=None, prefix=False), Not(node=Word(text='grève', \
 field=None, prefix=False)), Phrase(text='Élysée', field='title'), Filter(field='source', \
@@ -123,6 +128,7 @@ class _Parser:
         self.notices: list[str] = []
         self.words = 0
         self.field: str | None = None
+        self.excluding = 0  # how many exclusions the parser is inside
 
     def notice(self, message: str) -> None:
         if message not in self.notices:
@@ -134,6 +140,8 @@ class _Parser:
 
     def sequence(self, depth: int) -> list[Node]:
         nodes: list[Node] = []
+        # Where each node's OR alternatives were typed, for the notice about exclusions.
+        spans: list[list[tuple[int, int, Node]]] = []
         pending_or = False
         while True:
             self.skip_space()
@@ -147,20 +155,46 @@ class _Parser:
                     break
                 self.notice("Parenthèse fermante en trop : elle a été ignorée.")
                 continue
+            start = self.i
             node = self.unary(depth)
             if node == "OR":
                 pending_or = bool(nodes)
                 continue
-            if node is None:
+            if node is None or isinstance(node, str):
                 continue
-            if pending_or and not isinstance(nodes[-1], Not) and not isinstance(node, Not):
+            if pending_or:
                 previous = nodes[-1]
                 left = previous.nodes if isinstance(previous, AnyOf) else (previous,)
                 nodes[-1] = AnyOf((*left, node))
+                spans[-1].append((start, self.i, node))
             else:
                 nodes.append(node)
+                spans.append([(start, self.i, node)])
             pending_or = False
+        for alternatives in spans:
+            self.excluded_alternatives(alternatives)
         return nodes
+
+    def excluded_alternatives(self, alternatives: list[tuple[int, int, Node]]) -> None:
+        """Say how an OR with an exclusion reads, and how to write the exclusion instead.
+
+        ``a OR -b`` means what it says (a, or any article without b, as Elasticsearch
+        reads it), which is rarely what was meant: most people want ``a -b``.
+        """
+        typed = [(self.text[s:e], node) for s, e, node in alternatives]
+        excluded = [(text, node.node) for text, node in typed if isinstance(node, Not)]
+        if len(typed) < 2 or not excluded or self.excluding:
+            return  # under an exclusion, « write a -b » would be the wrong advice
+        # « gilets jaunes », not « "gilets jaunes" »; anything else as typed after its -.
+        names = [f"« {n.text if isinstance(n, Phrase) and n.field is None else t[1:]} »"
+                 for t, n in excluded]
+        kept = [text for text, node in typed if not isinstance(node, Not)]
+        if len(kept) > 1:
+            kept = [f"({' OR '.join(kept)})"]
+        instead = " ".join(kept + [text for text, _ in excluded])
+        whole = self.text[alternatives[0][0]:alternatives[-1][1]]
+        self.notice(f"« {whole} » trouve aussi tous les articles sans {' ou sans '.join(names)}"
+                    f" ; pour exclure {' et '.join(names)}, écrivez « {instead} ».")
 
     def skip_space(self) -> None:
         while self.i < len(self.text) and self.text[self.i].isspace():
@@ -171,7 +205,11 @@ class _Parser:
         # Only "-" at the start of a word excludes; Jong-un and COVID-19 stay whole.
         if text[i] == "-" and i + 1 < len(text) and not text[i + 1].isspace():
             self.i += 1
-            node = self.atom(depth)
+            self.excluding += 1
+            try:
+                node = self.atom(depth)
+            finally:
+                self.excluding -= 1
             if node is None or node == "OR":
                 return None
             return Not(node)
