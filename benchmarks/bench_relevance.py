@@ -242,7 +242,7 @@ def measure(engine: str, docs: list[Doc], queries, qrels, work: Path, reuse: boo
 
     started = time.perf_counter()
     report = evaluate(counted, queries, qrels, k=100, progress=progress)
-    result = {"ndcg10": report.ndcg10, "mrr10": report.mrr10, "recall100": report.recall100,
+    result = {"ndcg10": report.ndcg10, "mrr10": report.mrr10, "recall100": report.recall,
               "queries": report.queries, "empty": len(empty), "empty_examples": empty[:5],
               "errors": len(errors), "error_examples": errors[:5],
               "index_s": indexed, "query_s": time.perf_counter() - started}

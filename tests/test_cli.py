@@ -129,3 +129,111 @@ def test_python_dash_m_runs_the_cli():
     out = subprocess.run([sys.executable, "-m", "newssearch", "--help"], capture_output=True,
                          text=True, check=True, cwd=Path(__file__).parent.parent).stdout
     assert "index" in out and "search" in out and "serve" in out
+
+
+def test_update_from_a_new_file_names_what_it_removed_and_keeps_the_rest(runner, corpus_dir,
+                                                                         index_dir, tmp_path):
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps({"id": "neuf", "title": "Neuf", "body": "Un texte."}) + "\n")
+    out = run(runner, "index", str(new), "--index", str(index_dir), "--update").stdout
+    assert "1 added, 0 changed, 0 removed" in out and "(5 articles in the index)" in out
+    lines = (corpus_dir / "news.jsonl").read_text("utf-8").splitlines()
+    (corpus_dir / "news.jsonl").write_text("\n".join(lines[1:]) + "\n", "utf-8")
+    out = run(runner, "index", str(corpus_dir), "--index", str(index_dir), "--update").stdout
+    assert f"Removed 1 article from {corpus_dir / 'news.jsonl'} (no longer in the file): " \
+           "elysee-reforme" in out
+
+
+def test_delete_takes_ids_from_arguments_and_standard_input(runner, index_dir):
+    result = runner.invoke(cli, ["delete", "kim-poutine", "-", "--index", str(index_dir)],
+                           input="ecole-noel\ninconnu\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 articles from" in result.stdout and "(2 articles left)" in result.stdout
+    assert "Not in the index, so not deleted: inconnu" in result.stderr
+    out = run(runner, "stats", "--index", str(index_dir)).stdout
+    assert "Documents:      2" in out
+
+
+def test_rollback_puts_the_previous_index_back_and_stats_lists_both(runner, corpus_dir,
+                                                                   index_dir):
+    run(runner, "delete", "kim-poutine", "--index", str(index_dir))
+    out = run(runner, "stats", "--index", str(index_dir)).stdout
+    assert "Documents:      3" in out
+    assert "(live, 3 articles, built" in out and "(previous, 4 articles, built" in out
+    out = run(runner, "rollback", "--index", str(index_dir)).stdout
+    assert "Rolled back" in out and "(4 articles, built" in out
+    assert "Documents:      4" in run(runner, "stats", "--index", str(index_dir)).stdout
+
+
+def test_rollback_with_nothing_before_fails_clearly(runner, corpus_dir, tmp_path):
+    run(runner, "index", str(corpus_dir), "--index", str(tmp_path / "ix"))
+    result = run(runner, "rollback", "--index", str(tmp_path / "ix"), code=1)
+    assert "nothing to roll back to" in result.stderr
+
+
+def test_a_rebuild_that_would_halve_the_index_needs_force(runner, index_dir, tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text(json.dumps({"id": "seul", "title": "Seul", "body": "Un texte."}) + "\n")
+    result = run(runner, "index", str(one), "--index", str(index_dir), code=1)
+    assert "the sources hold 1 articles and the live index 4" in result.stderr
+    assert "--force" in result.stderr and "--update" in result.stderr
+    assert "Documents:      4" in run(runner, "stats", "--index", str(index_dir)).stdout
+    run(runner, "index", str(one), "--index", str(index_dir), "--force")
+    assert "Documents:      1" in run(runner, "stats", "--index", str(index_dir)).stdout
+
+
+def make_outdated(index_dir: Path) -> None:
+    gen = store.current_generation(index_dir)
+    meta = json.loads((gen / store.META).read_text())
+    meta["schema_version"] = schema.SCHEMA_VERSION - 1
+    (gen / store.META).write_text(json.dumps(meta))
+
+
+def test_if_outdated_rebuilds_an_index_of_the_same_sources_only(runner, corpus_dir, index_dir,
+                                                               tmp_path):
+    before = store.current_generation(index_dir)
+    run(runner, "index", str(corpus_dir), "--index", str(index_dir), "--if-outdated")
+    assert store.current_generation(index_dir) == before  # up to date: left alone
+    make_outdated(index_dir)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "a.txt").write_text("Un titre\n\nUn texte.\n", "utf-8")
+    run(runner, "index", str(other), "--index", str(index_dir), "--if-outdated")
+    assert store.current_generation(index_dir) == before  # someone else's: never rebuilt
+    result = run(runner, "index", str(corpus_dir), "--index", str(index_dir), "--if-outdated")
+    assert "was built from" in result.stderr and "rebuilding it" in result.stderr
+    assert "Indexed 4 articles" in result.stdout
+    indexer.open_index(index_dir)[0].close()  # readable by this version
+
+
+def test_the_progress_bar_counts_articles_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+    records = [{"id": f"a{n}", "title": f"Titre {n}", "body": f"Le texte numéro {n}."}
+               for n in range(1234)]
+    (tmp_path / "many.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newssearch", "index", str(tmp_path / "many.jsonl"),
+         "--index", str(tmp_path / "ix"), "--procs", "1"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert process.wait(timeout=60) == 0
+    process.stdout.close()
+    positions = [(int(a), int(b)) for a, b in re.findall(rb"(\d+)/(\d+)", shown)]
+    assert positions and positions[-1] == (1234, 1234)
+    assert all(total == 1234 and done <= total for done, total in positions)
+    assert any(0 < done < 1234 for done, _ in positions)  # it moved through the articles

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newssearch.cli import cli
-from newssearch.evaluation import EvaluationInputError, load_qrels, mrr, ndcg, recall
+from newssearch.evaluation import EvaluationInputError, evaluate, load_qrels, mrr, ndcg, recall
 
 # Relevant: d1 (grade 2) and d3 (grade 1). Ranked: d2, d1, d4, d3.
 RANKED = ["d2", "d1", "d4", "d3"]
@@ -66,6 +66,27 @@ def test_evaluate_command_runs_the_service(tmp_path, index_dir):
     # a: found first (1.0); b: the judged article does not match at all (0.0).
     assert "Queries:    2 (1 without judgements skipped)" in result.stdout
     assert "nDCG@10:    0.5000" in result.stdout and "MRR@10:     0.5000" in result.stdout
-    assert "Recall@100: 0.5000" in result.stdout
+    assert "R@100:      0.5000" in result.stdout
     run = (tmp_path / "run.trec").read_text().splitlines()
     assert run[0].split()[:4] == ["a", "Q0", "ecole-noel", "1"]
+
+
+def test_recall_counts_only_the_depth_ranked():
+    ranked = [f"d{i}" for i in range(1, 21)]  # the judged article is 15th
+
+    def search(text: str, limit: int) -> list[str]:
+        return ranked
+
+    qrels = {"q": {"d15": 1}}
+    assert evaluate(search, [("q", "x")], qrels, k=10).recall == 0.0
+    assert evaluate(search, [("q", "x")], qrels, k=20).recall == 1.0
+
+
+def test_evaluate_names_recall_by_the_depth_it_ranked(tmp_path, index_dir):
+    (tmp_path / "q.jsonl").write_text(json.dumps({"id": "a", "text": "eleves noel"}) + "\n")
+    (tmp_path / "qrels.tsv").write_text("query-id\tcorpus-id\tscore\na\tecole-noel\t1\n")
+    result = CliRunner().invoke(cli, [
+        "evaluate", str(tmp_path / "q.jsonl"), str(tmp_path / "qrels.tsv"),
+        "--index", str(index_dir), "--k", "10"], catch_exceptions=False)
+    assert "R@10:       1.0000" in result.stdout
+    assert "@100" not in result.stdout

@@ -1,4 +1,4 @@
-"""The ``newssearch`` command: index, stats, search, serve."""
+"""The ``newssearch`` command: index, delete, rollback, stats, search, evaluate, serve."""
 
 from __future__ import annotations
 
@@ -31,15 +31,19 @@ def cli() -> None:
 
 
 def _progress_printer(label: str):
-    """Return a progress callback: a bar on a terminal, a line per 10 % otherwise."""
-    state = {"bar": None, "shown": -1}
+    """Return a progress callback: a bar counting articles on a terminal, a line per 10 %
+    otherwise."""
+    state = {"bar": None, "shown": -1, "done": 0}
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
             if state["bar"] is None:
-                state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+                state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr,
+                                                 show_pos=True)
                 state["bar"].__enter__()
-            state["bar"].update(1)
+            # Callers report how many are done, not one step per call.
+            state["bar"].update(done - state["done"])
+            state["done"] = done
             if done == total:
                 state["bar"].__exit__(None, None, None)
         else:
@@ -51,30 +55,65 @@ def _progress_printer(label: str):
     return progress
 
 
+def _ids(ids: tuple[str, ...], limit: int = 5) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit:,} more" if len(ids) > limit else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+def _echo_removals(report: indexer.BuildReport) -> None:
+    for r in report.removals:
+        click.echo(f"Removed {_plural(len(r.ids), 'article')} from {r.origin} ({r.why}): "
+                   f"{_ids(r.ids)}")
+    for s in report.spared:
+        click.echo(f"Kept {_plural(len(s.ids), 'article')} of {s.origin}: the file could not be "
+                   f"read in full this time (see the warnings), so it was not trusted to "
+                   f"remove them: {_ids(s.ids)}")
+
+
 @cli.command("index")
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @INDEX_OPTION
-@click.option("--update", is_flag=True, help="Add new and changed articles, drop vanished ones.")
+@click.option("--update", is_flag=True,
+              help="Add new and changed articles; remove only those their own file no longer "
+                   "holds.")
+@click.option("--force", is_flag=True,
+              help="Rebuild even if the new index would hold less than half the live one.")
+@click.option("--if-outdated", is_flag=True,
+              help="Build only if there is no index, or if an older newssearch built it from "
+                   "these same sources (scripts/run uses this for its demo index).")
 @click.option("--procs", type=click.IntRange(1, 64), default=indexer.DEFAULT_PROCS,
               show_default=True, help="Indexing processes for a full rebuild.")
 @click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
               help="Seconds to wait for another running indexer.")
-def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, procs: int,
-                  wait: float) -> None:
+def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, force: bool,
+                  if_outdated: bool, procs: int, wait: float) -> None:
     """Build the index of SOURCES (files or directories; default: seeds/).
 
     A rebuild is written beside the live index and swapped in at the end, so the
-    old index keeps serving until then, and stays if the build fails.
+    old index keeps serving until then, and stays if the build fails; `newssearch
+    rollback` puts it back. --update adds and replaces the articles it reads, and
+    removes an article only when the file it came from was read again and no
+    longer holds it, or has gone from a directory that was read again.
 
     Example:
 
         newssearch index ~/articles --index /srv/newssearch
+        newssearch index today.jsonl --index /srv/newssearch --update
     """
     sources = sources or (Path("seeds"),)
 
     def warn(problem: Problem) -> None:
         click.echo(f"warning: {problem}", err=True)
 
+    if if_outdated:
+        reason = indexer.outdated(index_dir, sources)
+        if reason is None:
+            return
+        click.echo(reason, err=True)
     if update and store.current_generation(index_dir) is None:
         click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
         update = False
@@ -84,20 +123,72 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, proc
                                     progress=_progress_printer("Updating"))
         else:
             report = indexer.rebuild(sources, index_dir, on_problem=warn, procs=procs, wait=wait,
-                                     progress=_progress_printer("Indexing"))
+                                     progress=_progress_printer("Indexing"), force=force)
     except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
         raise click.ClickException(str(e)) from e
     for name in report.leftovers:
         click.echo(f"Removed {name}, left behind by an interrupted build.", err=True)
     if update:
         click.echo(f"Updated {index_dir}: {report.added} added, {report.changed} changed, "
-                   f"{report.removed} removed in {report.seconds:.2f} s.")
+                   f"{report.removed} removed in {report.seconds:.2f} s "
+                   f"({_plural(report.documents, 'article')} in the index).")
+        _echo_removals(report)
     else:
         click.echo(f"Indexed {report.indexed} articles in {report.seconds:.2f} s "
                    f"({report.rate:.0f} articles/s) into {index_dir}.")
     if report.skipped:
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
         click.echo(f"Skipped or flagged: {reasons}.")
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True)
+@INDEX_OPTION
+@click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="Seconds to wait for another running indexer.")
+def delete(ids: tuple[str, ...], index_dir: Path, wait: float) -> None:
+    """Remove the articles with these IDS from the index (- reads ids from standard input).
+
+    The change is a new generation: `newssearch rollback` undoes it.
+
+    Example:
+
+        newssearch delete afp-123 afp-124 --index /srv/newssearch
+        cut -f1 retracted.tsv | newssearch delete - --index /srv/newssearch
+    """
+    wanted = [i for arg in ids for i in (sys.stdin.read().split() if arg == "-" else [arg])]
+    try:
+        report = indexer.delete(wanted, index_dir, wait=wait)
+    except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"Deleted {_plural(report.removed, 'article')} from {index_dir} "
+               f"({_plural(report.documents, 'article')} left) in {report.seconds:.2f} s.")
+    if report.unknown:
+        click.echo(f"Not in the index, so not deleted: {_ids(report.unknown, 20)}", err=True)
+
+
+@cli.command()
+@INDEX_OPTION
+@click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="Seconds to wait for another running indexer.")
+def rollback(index_dir: Path, wait: float) -> None:
+    """Put back the generation that served before the last rebuild, update or delete.
+
+    The swap is atomic, as a rebuild's; the generation replaced is kept, so a
+    second rollback undoes the first.
+
+    Example:
+
+        newssearch rollback --index /srv/newssearch
+    """
+    try:
+        restored, replaced = indexer.rollback(index_dir, wait=wait)
+    except (store.IndexUnavailable, store.IndexBusy) as e:
+        raise click.ClickException(str(e)) from e
+    now, before = store.IndexMeta.read(restored), store.IndexMeta.read(replaced)
+    click.echo(f"Rolled back {index_dir}: {restored.name} ({_plural(now.documents, 'article')}, "
+               f"built {now.built_at}) is live again; {replaced.name} "
+               f"({_plural(before.documents, 'article')}) is kept as the previous generation.")
 
 
 @cli.command()
@@ -122,6 +213,9 @@ def stats(index_dir: Path) -> None:
     click.echo("Sections:       " + ", ".join(f"{k} ({n})" for k, n in s.sections))
     click.echo("Sources:        " + ", ".join(f"{k} ({n})" for k, n in s.sources[:10])
                + (f" and {len(s.sources) - 10} more" if len(s.sources) > 10 else ""))
+    for n, g in enumerate(s.generations):
+        click.echo(f"{'Generations:' if n == 0 else '':<16}{g.name} ({g.role}, "
+                   f"{_plural(g.documents, 'article')}, built {g.built_at})")
 
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -185,10 +279,10 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
 @click.option("--run", "run_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a TREC run file here.")
 @click.option("--k", type=click.IntRange(10, 100), default=100, show_default=True,
-              help="Results kept per query.")
+              help="Results ranked per query: the depth of recall, R@k.")
 def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
              k: int) -> None:
-    """Measure relevance on judged QUERIES (jsonl) with QRELS (tsv): nDCG@10, MRR@10, R@100.
+    """Measure relevance on judged QUERIES (jsonl) with QRELS (tsv): nDCG@10, MRR@10, R@k.
 
     Example:
 
@@ -212,7 +306,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
     click.echo(f"Queries:    {report.queries} ({report.unjudged} without judgements skipped)")
     click.echo(f"nDCG@10:    {report.ndcg10:.4f}")
     click.echo(f"MRR@10:     {report.mrr10:.4f}")
-    click.echo(f"Recall@100: {report.recall100:.4f}")
+    click.echo(f"{'R@' + str(report.k) + ':':<12}{report.recall:.4f}")
     if run_path:
         click.echo(f"Run file:   {run_path}")
 

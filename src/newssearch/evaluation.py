@@ -82,9 +82,10 @@ class EvalReport:
 
     ndcg10: float
     mrr10: float
-    recall100: float
+    recall: float  # at the depth ranked, k
     queries: int
     unjudged: int
+    k: int = 100
 
 
 def evaluate(search: Callable[[str, int], list[str]], queries: list[tuple[str, str]],
@@ -101,7 +102,7 @@ def evaluate(search: Callable[[str, int], list[str]], queries: list[tuple[str, s
             rel = qrels[qid]
             totals[0] += ndcg(ranked, rel)
             totals[1] += mrr(ranked, rel)
-            totals[2] += recall(ranked, rel, max(k, 100))
+            totals[2] += recall(ranked, rel, k)
             if run is not None:
                 for rank, doc in enumerate(ranked, 1):
                     run.write(f"{qid} Q0 {doc} {rank} {k - rank + 1} {run_name}\n")
@@ -112,4 +113,4 @@ def evaluate(search: Callable[[str, int], list[str]], queries: list[tuple[str, s
             run.close()
     count = len(judged) or 1
     return EvalReport(totals[0] / count, totals[1] / count, totals[2] / count, len(judged),
-                      len(queries) - len(judged))
+                      len(queries) - len(judged), k)

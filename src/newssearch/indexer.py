@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import os
-import shutil
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,8 +17,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from newssearch import __version__, segments, store
-from newssearch.corpus import Corpus, Problem, load_corpus
+from newssearch.corpus import Corpus, Problem, load_corpus, one_spelling_per_source
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
+from newssearch.updates import Indexed, Removal, Spared, plan_update
 
 Progress = Callable[[int, int], None]
 # One indexing process per core: Whoosh is pure Python, so one process uses one core.
@@ -31,7 +32,7 @@ class BuildError(Exception):
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What a rebuild or update did."""
+    """What a rebuild, update or delete did."""
 
     indexed: int
     seconds: float
@@ -42,6 +43,10 @@ class BuildReport:
     removed: int = 0
     leftovers: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)
+    removals: tuple[Removal, ...] = ()
+    spared: tuple[Spared, ...] = ()
+    unknown: tuple[str, ...] = ()  # ids a delete was given that the index did not hold
+    documents: int = 0  # in the index afterwards
 
     @property
     def rate(self) -> float:
@@ -56,121 +61,207 @@ def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None)
     return corpus
 
 
+def _skipped(corpus: Corpus) -> dict[str, int]:
+    return dict(Counter(p.reason for p in corpus.problems))
+
+
 def rebuild(sources: Sequence[Path], index_dir: Path, *, progress: Progress | None = None,
             on_problem: Callable[[Problem], None] | None = None, procs: int = DEFAULT_PROCS,
-            limitmb: int = 512, wait: float = 10.0) -> BuildReport:
-    """Build a fresh index of ``sources`` beside the live one, then swap it in."""
+            limitmb: int = 512, wait: float = 10.0, force: bool = False) -> BuildReport:
+    """Build a fresh index of ``sources`` beside the live one, then swap it in.
+
+    A rebuild that would leave less than half the live index's articles stops before
+    writing anything, unless ``force``: a mistyped source must not replace an archive.
+    """
     started = time.perf_counter()
     store.check_index_dir(index_dir)
     try:
         return _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
-                        started)
+                        started, force)
     except OSError as e:  # the lock or the build directory could not be created
         raise BuildError(f"could not write the index in {index_dir}: {e}; "
                          "the previous index is still in place.") from e
 
 
 def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
-             started) -> BuildReport:
+             started, force) -> BuildReport:
     with store.writer_lock(index_dir, wait):
         leftovers = store.remove_leftovers(index_dir)
         corpus = _read(sources, on_problem)
-        build_dir = store.new_build_dir(index_dir)
-        try:
+        total = len(corpus.articles)
+        if not force:
+            _refuse_to_shrink(index_dir, total)
+        with _new_generation(index_dir) as build_dir:
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            total = len(corpus.articles)
-            segments.write_all(ix, segments.documents_of(corpus.articles, document), total,
-                               procs=procs, limitmb=limitmb, progress=progress)
+            origins = corpus.origins
+            segments.write_all(
+                ix, segments.documents_of(corpus.articles,
+                                          lambda a: document(a, origins.get(a.id, ""))),
+                total, procs=procs, limitmb=limitmb, progress=progress)
             ix.close()
             meta = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
-                                   tuple(str(s) for s in sources), __version__)
+                                   tuple(os.path.abspath(s) for s in sources), __version__)
             meta.write(build_dir)
-            generation = store.swap_in(index_dir, build_dir)
-        except OSError as e:
-            store.remove_leftovers(index_dir)
-            raise BuildError(f"could not write the index in {index_dir}: {e}; "
-                             "the previous index is still in place.") from e
-        except BaseException:
-            store.remove_leftovers(index_dir)
-            raise
-        store.prune_generations(index_dir)
+        generation = store.current_generation(index_dir)
     return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
-                       added=total, leftovers=tuple(leftovers),
-                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+                       added=total, leftovers=tuple(leftovers), skipped=_skipped(corpus),
+                       documents=total)
+
+
+def _refuse_to_shrink(index_dir: Path, total: int) -> None:
+    live = store.current_generation(index_dir)
+    try:
+        documents = store.IndexMeta.read(live).documents if live is not None else 0
+    except (OSError, ValueError, KeyError):
+        return  # a damaged index has nothing to protect that a rebuild could lose
+    if total * 2 < documents:
+        raise BuildError(
+            f"the sources hold {total:,} articles and the live index {documents:,}: this "
+            f"rebuild would drop more than half of the index, so nothing was changed. "
+            f"Check the sources, add --update to add them to the index, or add --force "
+            f"to replace the index (newssearch rollback puts it back).")
+
+
+@contextlib.contextmanager
+def _new_generation(index_dir: Path, base: Path | None = None,
+                    action: str = "write") -> Iterator[Path]:
+    """Yield a build directory (linked to ``base``'s files), then swap it in, under the lock.
+
+    On any failure the build is removed and the live generation stays as it was.
+    """
+    build_dir = store.new_build_dir(index_dir)
+    try:
+        if base is not None:
+            store.link_generation(base, build_dir)
+        yield build_dir
+        store.swap_in(index_dir, build_dir)
+    except OSError as e:
+        store.remove_leftovers(index_dir)
+        raise BuildError(f"could not {action} the index in {index_dir}: {e}; "
+                         "the previous index is still in place.") from e
+    except BaseException:
+        store.remove_leftovers(index_dir)
+        raise
+    store.prune_generations(index_dir)
 
 
 def update(sources: Sequence[Path], index_dir: Path, *,
            on_problem: Callable[[Problem], None] | None = None,
            progress: Progress | None = None, wait: float = 10.0) -> BuildReport:
-    """Add new and changed articles and remove vanished ones, in the live index."""
+    """Add and replace the articles of ``sources``; remove only what their files no longer hold.
+
+    See updates.py for what an update may remove. The change is a new generation,
+    so ``rollback`` undoes it.
+    """
     started = time.perf_counter()
     corpus = _read(sources, on_problem)
     try:
         with store.writer_lock(index_dir, wait):
             # Opened under the lock: a rebuild that finished meanwhile is the one to update.
-            ix, generation, meta = open_index(index_dir)
+            ix, live, meta = open_index(index_dir)
             try:
-                report = _update(ix, corpus, progress)
+                indexed, spellings = _indexed(ix)
             finally:
                 ix.close()
-            store.IndexMeta(SCHEMA_VERSION, store.now_iso(), report.indexed,
-                            meta.sources, __version__).write(generation)
+            corpus = dataclasses.replace(
+                corpus, articles=one_spelling_per_source(corpus.articles, spellings))
+            plan = plan_update(indexed, corpus, sources)
+            documents = meta.documents
+            if plan.write or plan.removals:
+                doomed = [i for r in plan.removals for i in r.ids]
+                documents = _change(index_dir, live, meta, doomed, plan.write, corpus.origins,
+                                    progress)
     except OSError as e:
         raise BuildError(f"could not update the index in {index_dir}: {e}; "
                          "the index was left as it was.") from e
-    added, changed, removed = report.added, report.changed, report.removed
-    return BuildReport(added + changed, time.perf_counter() - started, corpus.problems,
-                       generation, added=added, changed=changed, removed=removed,
-                       skipped=dict(Counter(p.reason for p in corpus.problems)))
+    return BuildReport(len(plan.write), time.perf_counter() - started, corpus.problems,
+                       store.current_generation(index_dir), added=plan.added,
+                       changed=plan.changed, removed=plan.removed, skipped=_skipped(corpus),
+                       removals=plan.removals, spared=plan.spared, documents=documents)
 
 
-@dataclass(frozen=True)
-class _Changes:
-    indexed: int
-    added: int
-    changed: int
-    removed: int
+def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildReport:
+    """Remove the articles with these ids; report the ids the index did not hold."""
+    started = time.perf_counter()
+    wanted = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
+    try:
+        with store.writer_lock(index_dir, wait):
+            ix, live, meta = open_index(index_dir)
+            try:
+                held, _ = _indexed(ix)
+            finally:
+                ix.close()
+            doomed = [i for i in wanted if i in held]
+            documents = meta.documents
+            if doomed:
+                documents = _change(index_dir, live, meta, doomed, (), {}, None)
+    except OSError as e:
+        raise BuildError(f"could not change the index in {index_dir}: {e}; "
+                         "the index was left as it was.") from e
+    by_origin: dict[str, list[str]] = {}
+    for i in doomed:
+        by_origin.setdefault(held[i].origin, []).append(i)
+    removals = tuple(Removal(o, "deleted by id", tuple(v)) for o, v in sorted(by_origin.items()))
+    return BuildReport(0, time.perf_counter() - started, (), store.current_generation(index_dir),
+                       removed=len(doomed), removals=removals,
+                       unknown=tuple(i for i in wanted if i not in held), documents=documents)
 
 
-def _update(ix, corpus: Corpus, progress: Progress | None) -> _Changes:
+def _indexed(ix) -> tuple[dict[str, Indexed], Counter[str]]:
+    """Read the id, fingerprint and origin of every article, and count its sources' names."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        ids = reader.column_reader("id")
-        prints = reader.column_reader("fingerprint")
-        indexed = {ids[d]: prints[d] for d in reader.all_doc_ids()}
-    wanted = {a.id for a in corpus.articles}
-    todo = [a for a in corpus.articles if indexed.get(a.id) != a.fingerprint()]
-    gone = [i for i in indexed if i not in wanted]
-    if todo or gone:
-        writer = ix.writer(compound=False)  # see segments.FastSegmentWriter
+        ids, prints = reader.column_reader("id"), reader.column_reader("fingerprint")
+        origins, sources = reader.column_reader("origin"), reader.column_reader("source")
+        docs = list(reader.all_doc_ids())
+        return ({ids[d]: Indexed(prints[d], origins[d]) for d in docs},
+                Counter(sources[d] for d in docs))
+
+
+def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence[str],
+            write: Sequence, origins: dict[str, str], progress: Progress | None) -> int:
+    """Write a new generation: the live one without ``doomed``, with ``write`` replaced or added.
+
+    Segments are written by the same writer, with the same settings, as a rebuild's.
+    """
+    with _new_generation(index_dir, base=live, action="update") as build_dir:
+        ix = whoosh_index.open_dir(str(build_dir))
         try:
-            for doc_id in gone:
-                writer.delete_by_term("id", doc_id)
-            for n, article in enumerate(todo, 1):
-                writer.update_document(**document(article))
-                if progress is not None:
-                    progress(n, len(todo))
-            writer.commit()
-        except BaseException:
-            # Leave no half-written segment in the live generation.
-            with contextlib.suppress(Exception):
-                writer.cancel()
-            _remove_unlisted_files(ix)
-            raise
-    added = sum(a.id not in indexed for a in todo)
-    return _Changes(ix.doc_count(), added, len(todo) - added, len(gone))
+            writer = segments.new_writer(ix)
+            try:
+                for doc_id in doomed:
+                    writer.delete_by_term("id", doc_id)
+                for n, article in enumerate(write, 1):
+                    writer.update_document(**document(article, origins.get(article.id, "")))
+                    if progress is not None:
+                        progress(n, len(write))
+                writer.commit()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    writer.cancel()
+                raise
+            documents = ix.doc_count()
+        finally:
+            ix.close()
+        store.IndexMeta(SCHEMA_VERSION, store.now_iso(), documents, meta.sources,
+                        __version__).write(build_dir)
+    return documents
 
 
-def _remove_unlisted_files(ix) -> None:
-    """Delete segment files that the live table of contents does not list."""
-    with contextlib.suppress(Exception):
-        listed = tuple(seg.segment_id() for seg in ix._segments())
-        prefix = f"{ix.indexname}_"
-        for name in ix.storage.list():
-            if name.startswith(prefix) and not name.endswith("_WRITELOCK") \
-                    and not name.startswith(listed):
-                ix.storage.delete_file(name)
-        shutil.rmtree(Path(ix.storage.folder) / f"{ix.indexname}.tmp", ignore_errors=True)
+def rollback(index_dir: Path, *, wait: float = 10.0) -> tuple[Path, Path]:
+    """Put the previous generation back, atomically; return (restored, replaced)."""
+    with store.writer_lock(index_dir, wait):
+        live = store.current_generation(index_dir)
+        previous = store.previous_generation(index_dir)
+        if live is None:
+            raise store.IndexUnavailable(f"no index in {index_dir}: there is nothing to roll back.")
+        if previous is None:
+            raise store.IndexUnavailable(
+                f"{index_dir} keeps no generation before the live one ({live.name}): "
+                "there is nothing to roll back to.")
+        check_generation(index_dir, previous)
+        store.point(index_dir, previous)
+    return previous, live
 
 
 def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
@@ -180,6 +271,19 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMe
     if generation is None:
         raise store.IndexUnavailable(
             f"no index in {index_dir}. Build one with: newssearch index SOURCE --index {index_dir}")
+    return open_generation(index_dir, generation)
+
+
+def check_generation(index_dir: Path, generation: Path) -> store.IndexMeta:
+    """Check that a generation opens with this version's schema; return its metadata."""
+    ix, _, meta = open_generation(index_dir, generation)
+    ix.close()
+    return meta
+
+
+def open_generation(index_dir: Path, generation: Path
+                    ) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
+    """Open one generation of an index, checking it was built by this version's analysis."""
     try:
         meta = store.IndexMeta.read(generation)
     except (OSError, ValueError, KeyError) as e:
@@ -206,6 +310,39 @@ def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMe
     return ix, generation, meta
 
 
+def outdated(index_dir: Path, sources: Sequence[Path]) -> str | None:
+    """Say why the index should be built from ``sources``, or None to leave it as it is.
+
+    An index built by an older schema is rebuilt only when it was built from these
+    very sources (a demo index), never a user's own index behind their back.
+    """
+    live = store.current_generation(index_dir)
+    if live is None:
+        return f"No index in {index_dir} yet: building it."
+    try:
+        meta = store.IndexMeta.read(live)
+    except (OSError, ValueError, KeyError):
+        return None  # damaged: serving says so and how to rebuild
+    if meta.schema_version == SCHEMA_VERSION:
+        return None
+    wanted = sorted(os.path.abspath(s) for s in sources)
+    if sorted(os.path.abspath(s) for s in meta.sources) != wanted:
+        return None
+    names = ", ".join(str(s) for s in sources)
+    return (f"The index in {index_dir} was built from {names} by an older newssearch "
+            f"(schema {meta.schema_version}, this one reads {SCHEMA_VERSION}): rebuilding it.")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One kept generation of the index."""
+
+    name: str
+    role: str  # "live" or "previous"
+    documents: int
+    built_at: str
+
+
 @dataclass(frozen=True)
 class IndexStats:
     """A summary of the live index."""
@@ -219,6 +356,7 @@ class IndexStats:
     schema_version: int
     built_at: str
     path: Path
+    generations: tuple[Generation, ...] = ()
 
 
 def stats(index_dir: Path) -> IndexStats:
@@ -239,4 +377,13 @@ def stats(index_dir: Path) -> IndexStats:
     size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
     return IndexStats(count, tuple(sections.most_common()), tuple(sources.most_common()),
                       min(dates).date() if dates else None, max(dates).date() if dates else None,
-                      size, meta.schema_version, meta.built_at, generation)
+                      size, meta.schema_version, meta.built_at, generation,
+                      tuple(_generation(role, path) for role, path in store.generations(index_dir)))
+
+
+def _generation(role: str, path: Path) -> Generation:
+    try:
+        meta = store.IndexMeta.read(path)
+    except (OSError, ValueError, KeyError):
+        return Generation(path.name, role + ", damaged", 0, "?")
+    return Generation(path.name, role, meta.documents, meta.built_at)

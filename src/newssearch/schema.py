@@ -16,7 +16,7 @@ from newssearch.analysis import (
 from newssearch.corpus import Article
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
-SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 4
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 5
 
 
 def build_schema() -> Schema:
@@ -46,6 +46,8 @@ def build_schema() -> Schema:
         # Wire copies share a headline: collapse on it.
         title_key=ID(sortable=True),
         fingerprint=ID(sortable=True),
+        # The file an article was read from: what gives an update the right to remove it.
+        origin=ID(sortable=True),
     )
     for name in ("title", "text", "title_exact", "text_exact"):
         schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
@@ -62,15 +64,15 @@ def full_text(lede: str | None, body: str | None) -> str:
     return "\n\n".join(p for p in (lede, body) if p)
 
 
-def document(article: Article) -> dict[str, object]:
-    """Return the Whoosh document of an article."""
+def document(article: Article, origin: str = "") -> dict[str, object]:
+    """Return the Whoosh document of an article read from the file ``origin``."""
     # The same string objects for the stemmed and exact fields: analysed once for both.
     text = full_text(article.lede, article.body)
     doc: dict[str, object] = {
         "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
         "text": text, "title_exact": article.title, "text_exact": text,
         "url": article.url, "title_key": title_key(article.title) or article.id,
-        "fingerprint": article.fingerprint(),
+        "fingerprint": article.fingerprint(), "origin": origin,
     }
     doc["section"], doc["source"] = article.section, article.source
     doc["day"] = doc["year"] = ""

@@ -4,12 +4,18 @@ Layout of an index directory::
 
     index/
         current -> gen-20261127T163500-4242   (symlink, replaced atomically)
+        previous -> gen-20261126T090000-4111  (what served before: rollback's target)
         gen-20261127T163500-4242/             (a Whoosh index plus newssearch.json)
-        .build-20261127T170000-4343/          (a rebuild in progress)
+        gen-20261126T090000-4111/
+        .build-20261127T170000-4343/          (a rebuild or update in progress)
         .lock                                 (held by the one running writer)
 
-A rebuild is written beside the live generation and swapped in by renaming a
-symlink, so a reader sees the old index or the new one, never a partial one.
+Every change (rebuild, update, delete) is written as a new generation beside the
+live one and swapped in by renaming a symlink, so a reader sees the old index or
+the new one, never a partial one, and the one before stays for ``rollback``. An
+update starts from hard links to the live generation's files, which Whoosh never
+rewrites (a new table of contents and new segments get new names), so it costs
+what it adds, not a copy of the index.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 CURRENT = "current"
+PREVIOUS = "previous"
 META = "newssearch.json"
 LOCK = ".lock"
 BUILD_PREFIX = ".build-"
@@ -77,12 +84,22 @@ def now_iso() -> str:
 
 def current_generation(index_dir: Path) -> Path | None:
     """Return the live generation's directory, or None if nothing was built yet."""
+    return _target(index_dir, CURRENT)
+
+
+def previous_generation(index_dir: Path) -> Path | None:
+    """Return the generation that served before the live one, if it is still kept."""
+    path = _target(index_dir, PREVIOUS)
+    return path if path is not None and path.is_dir() else None
+
+
+def _target(index_dir: Path, name: str) -> Path | None:
     try:
-        target = os.readlink(index_dir / CURRENT)
+        target = os.readlink(index_dir / name)
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as e:
-        raise IndexUnavailable(f"{index_dir / CURRENT} is not a symlink: {e}") from e
+        raise IndexUnavailable(f"{index_dir / name} is not a symlink: {e}") from e
     return index_dir / target
 
 
@@ -93,7 +110,7 @@ def check_index_dir(index_dir: Path) -> None:
     if not index_dir.is_dir():
         raise IndexUnavailable(f"{index_dir} is not a directory.")
     foreign = [p.name for p in index_dir.iterdir()
-               if p.name not in (CURRENT, LOCK)
+               if p.name not in (CURRENT, PREVIOUS, LOCK)
                and not p.name.startswith((GEN_PREFIX, BUILD_PREFIX, LINK_PREFIX))]
     if foreign:
         raise IndexUnavailable(
@@ -148,31 +165,82 @@ def remove_leftovers(index_dir: Path) -> list[str]:
     return removed
 
 
+def link_generation(generation: Path, build_dir: Path) -> None:
+    """Fill a new build with hard links to a generation's files (copies where links fail)."""
+    for path in generation.iterdir():
+        if not path.is_file() or path.name.endswith("_LOCK") or path.name.endswith(".tmp"):
+            continue
+        try:
+            os.link(path, build_dir / path.name)
+        except OSError:  # a file system without hard links
+            shutil.copy2(path, build_dir / path.name)
+
+
 def swap_in(index_dir: Path, build_dir: Path) -> Path:
-    """Make a finished build the live generation, atomically; return its new path."""
+    """Make a finished build the live generation, atomically; return its new path.
+
+    Every file of the build and its directory reach the disk before the swap, and
+    the swap itself after, so a reported success survives a power cut.
+    """
+    sync_tree(build_dir)
     generation = index_dir / (GEN_PREFIX + build_dir.name[len(BUILD_PREFIX):])
     os.rename(build_dir, generation)
+    point(index_dir, generation)
+    return generation
+
+
+def point(index_dir: Path, generation: Path) -> None:
+    """Make ``generation`` live and the one live until now the previous one."""
+    live = current_generation(index_dir)
+    if live is not None and live != generation and live.is_dir():
+        _replace_link(index_dir, PREVIOUS, live)
+    _replace_link(index_dir, CURRENT, generation)
+    fsync_dir(index_dir)
+
+
+def _replace_link(index_dir: Path, name: str, generation: Path) -> None:
     link = index_dir / f"{LINK_PREFIX}{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link.unlink()
     os.symlink(generation.name, link)
-    os.replace(link, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return generation
+    os.replace(link, index_dir / name)
 
 
-def prune_generations(index_dir: Path, keep: int = 2) -> None:
-    """Delete old generations, keeping the live one and the one before it.
+def prune_generations(index_dir: Path) -> list[str]:
+    """Delete the generations that are neither live nor the previous one; return their names.
 
-    The previous generation stays because a reader may still be answering from it.
+    The previous generation stays for ``rollback``, and because a reader may still be
+    answering from it.
     """
-    live = current_generation(index_dir)
-    gens = sorted(index_dir.glob(GEN_PREFIX + "*"), key=lambda p: p.name, reverse=True)
-    for gen in [g for g in gens if g != live][keep - 1:]:
-        shutil.rmtree(gen, ignore_errors=True)
+    keep = {current_generation(index_dir), previous_generation(index_dir)}
+    removed = []
+    for gen in sorted(index_dir.glob(GEN_PREFIX + "*")):
+        if gen not in keep:
+            shutil.rmtree(gen, ignore_errors=True)
+            removed.append(gen.name)
+    return removed
 
 
-def _fsync_dir(path: Path) -> None:
+def generations(index_dir: Path) -> list[tuple[str, Path]]:
+    """Return the kept generations as (role, path): the live one first, then the previous."""
+    found = [("live", current_generation(index_dir)), ("previous", previous_generation(index_dir))]
+    return [(role, path) for role, path in found if path is not None]
+
+
+def sync_tree(directory: Path) -> None:
+    """Flush every file in a directory to disk, then the directory itself."""
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    fsync_dir(directory)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory's entries (names created, renamed or removed) to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

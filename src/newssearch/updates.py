@@ -1,0 +1,96 @@
+"""What an update may change: articles read are added or replaced, and an article is
+removed only when the file it came from says so.
+
+An update holds the authority of the files it read, and of nothing else. An
+article leaves the index when the file it was read from was read again, in full,
+and no longer holds it, or when that file has gone from a directory that was read
+again. Articles from any other file, and those of a file that could not be read
+in full (a bad line may be the very article), are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from newssearch.corpus import Article, Corpus
+
+# Problems that flag a record but keep it: the file was still read in full.
+FLAGGED_ONLY = frozenset({"bad-field", "bad-url", "bad-date", "duplicate-id"})
+
+NOT_IN_FILE = "no longer in the file"
+FILE_GONE = "the file is gone"
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """What the index holds of one article."""
+
+    fingerprint: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Articles an update removes from one source file, and why."""
+
+    origin: str
+    why: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Spared:
+    """Articles kept although their file was read again, because it was not read in full."""
+
+    origin: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdatePlan:
+    """The articles to write and the articles to remove."""
+
+    write: tuple[Article, ...]
+    added: int
+    removals: tuple[Removal, ...]
+    spared: tuple[Spared, ...]
+
+    @property
+    def removed(self) -> int:
+        return sum(len(r.ids) for r in self.removals)
+
+    @property
+    def changed(self) -> int:
+        return len(self.write) - self.added
+
+
+def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
+                sources: Sequence[Path]) -> UpdatePlan:
+    """Decide what an update of the index with ``corpus``, read from ``sources``, does."""
+    write = tuple(a for a in corpus.articles
+                  if indexed.get(a.id) != Indexed(a.fingerprint(), corpus.origins.get(a.id, "")))
+    added = sum(a.id not in indexed for a in write)
+    incomplete = {os.path.abspath(p.path) for p in corpus.problems
+                  if p.reason not in FLAGGED_ONLY}
+    visited = set(corpus.visited)
+    complete = visited - incomplete
+    directories = tuple(os.path.join(os.path.abspath(s), "") for s in sources if Path(s).is_dir())
+    removed: dict[tuple[str, str], list[str]] = {}
+    spared: dict[str, list[str]] = {}
+    for article_id, held in indexed.items():
+        if article_id in corpus.origins:
+            continue
+        origin = held.origin
+        if origin in complete:
+            removed.setdefault((origin, NOT_IN_FILE), []).append(article_id)
+        elif origin in visited:
+            spared.setdefault(origin, []).append(article_id)
+        elif origin.startswith(directories) and not os.path.lexists(origin):
+            removed.setdefault((origin, FILE_GONE), []).append(article_id)
+    return UpdatePlan(
+        write, added,
+        tuple(Removal(o, why, tuple(sorted(ids))) for (o, why), ids in sorted(removed.items())),
+        tuple(Spared(o, tuple(sorted(ids))) for o, ids in sorted(spared.items())))
