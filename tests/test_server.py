@@ -62,3 +62,25 @@ def test_serve_runs_workers_and_stops_cleanly(index_dir):
             server.kill()
             server.wait()
         server.stderr.close()
+
+
+def test_any_wsgi_server_serves_the_index_named_by_the_environment(index_dir, tmp_path):
+    # Started elsewhere than the index, so that a fallback to ./index would find nothing.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "NEWSSEARCH_INDEX": str(index_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "waitress", "--listen=127.0.0.1:0",
+         "--call", "newssearch.web:create_app"],
+        cwd=elsewhere, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        port = int(re.search(r":(\d+)\s*$", line).group(1))
+        url = f"http://127.0.0.1:{port}/api/search?q=porte-avions"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            body = json.load(r)
+        assert [hit["id"] for hit in body["hits"]] == ["porte-avions"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        server.stderr.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,14 @@ from newssearch.store import IndexUnavailable
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then NEWSSEARCH_* environment variables, then test config."""
+    """Build the app: defaults, then NEWSSEARCH_* environment variables, then test config.
+
+    The index is NEWSSEARCH_INDEX, as for the CLI, so that any WSGI server serves it:
+    ``gunicorn 'newssearch.web:create_app()'``.
+    """
     app = Flask(__name__)
-    app.config.from_mapping(INDEX_DIR="index", JSON_AS_ASCII=False)
+    app.config.from_mapping(INDEX_DIR=os.environ.get("NEWSSEARCH_INDEX") or "index",
+                            JSON_AS_ASCII=False)
     app.config.from_prefixed_env("NEWSSEARCH")
     if test_config:
         app.config.from_mapping(test_config)
