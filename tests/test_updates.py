@@ -94,7 +94,7 @@ def test_an_article_that_moved_to_another_file_belongs_to_it(index_dir, corpus_d
     write_jsonl(corpus_dir / "news.jsonl", articles[1:])
     elsewhere = write_jsonl(tmp_path / "moved.jsonl", [moved])
     report = indexer.update([corpus_dir, elsewhere], index_dir)
-    assert (report.added, report.changed, report.removed) == (0, 1, 0)
+    assert (report.added, report.changed, report.moved, report.removed) == (0, 0, 1, 0)
     # Its old file, read again, no longer has authority over it.
     assert indexer.update([corpus_dir], index_dir).removed == 0
     assert moved["id"] in ids(index_dir)

@@ -129,8 +129,9 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, forc
     for name in report.leftovers:
         click.echo(f"Removed {name}, left behind by an interrupted build.", err=True)
     if update:
+        moved = f"{report.moved} moved from another file, " if report.moved else ""
         click.echo(f"Updated {index_dir}: {report.added} added, {report.changed} changed, "
-                   f"{report.removed} removed in {report.seconds:.2f} s "
+                   f"{moved}{report.removed} removed in {report.seconds:.2f} s "
                    f"({_plural(report.documents, 'article')} in the index).")
         _echo_removals(report)
     else:

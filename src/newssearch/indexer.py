@@ -41,6 +41,7 @@ class BuildReport:
     added: int = 0
     changed: int = 0
     removed: int = 0
+    moved: int = 0  # unchanged articles read from another file than before
     leftovers: tuple[str, ...] = ()
     skipped: dict[str, int] = field(default_factory=dict)
     removals: tuple[Removal, ...] = ()
@@ -176,7 +177,8 @@ def update(sources: Sequence[Path], index_dir: Path, *,
                          "the index was left as it was.") from e
     return BuildReport(len(plan.write), time.perf_counter() - started, corpus.problems,
                        store.current_generation(index_dir), added=plan.added,
-                       changed=plan.changed, removed=plan.removed, skipped=_skipped(corpus),
+                       changed=plan.changed, removed=plan.removed, moved=plan.moved,
+                       skipped=_skipped(corpus),
                        removals=plan.removals, spared=plan.spared, documents=documents)
 
 

@@ -55,6 +55,9 @@ class UpdatePlan:
 
     write: tuple[Article, ...]
     added: int
+    # Read, unchanged, from another file than before: rewritten so that its new file
+    # is the one with authority over it.
+    moved: int
     removals: tuple[Removal, ...]
     spared: tuple[Spared, ...]
 
@@ -64,7 +67,7 @@ class UpdatePlan:
 
     @property
     def changed(self) -> int:
-        return len(self.write) - self.added
+        return len(self.write) - self.added - self.moved
 
 
 def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
@@ -73,6 +76,7 @@ def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
     write = tuple(a for a in corpus.articles
                   if indexed.get(a.id) != Indexed(a.fingerprint(), corpus.origins.get(a.id, "")))
     added = sum(a.id not in indexed for a in write)
+    moved = sum(a.id in indexed and indexed[a.id].fingerprint == a.fingerprint() for a in write)
     incomplete = {os.path.abspath(p.path) for p in corpus.problems
                   if p.reason not in FLAGGED_ONLY}
     visited = set(corpus.visited)
@@ -91,6 +95,6 @@ def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
         elif origin.startswith(directories) and not os.path.lexists(origin):
             removed.setdefault((origin, FILE_GONE), []).append(article_id)
     return UpdatePlan(
-        write, added,
+        write, added, moved,
         tuple(Removal(o, why, tuple(sorted(ids))) for (o, why), ids in sorted(removed.items())),
         tuple(Spared(o, tuple(sorted(ids))) for o, ids in sorted(spared.items())))
