@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.util.numeric import byte_to_length
+
+from newssearch import postings
 
 BM25_B, BM25_K1 = 0.75, 1.2
 TITLE_SHARE_DAMPING = 0.5
@@ -27,7 +27,6 @@ TEXT_FIELDS = ("title", "text", "title_exact", "text_exact")
 TITLE_FIELDS = ("title", "title_exact")
 COLUMNS = ("title_key", "section", "source", "year", "day")
 CACHE_BYTES = 64 * 1024 * 1024
-_LENGTH_OF_BYTE = np.array([byte_to_length(b) or 0 for b in range(256)], dtype=np.float32)
 
 
 # The query tree ------------------------------------------------------------------------
@@ -118,31 +117,18 @@ class Tables:
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
-        self.live = np.zeros(self.size, dtype=bool)
-        self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = postings.live_documents(reader)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         for field in TEXT_FIELDS:
-            parts = []
-            for leaf, _ in reader.leaf_readers():
-                perdoc, name = leaf._perdoc, _lenfield(field)
-                # No column when no document of the segment has the field.
-                raw = perdoc.column_reader(name, LENGTHS_COLUMN).load() \
-                    if perdoc.has_column(name) else b""
-                part = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
-                part[:len(raw)] = np.frombuffer(bytes(raw), dtype=np.uint8)[:len(part)]
-                parts.append(part)
-            self.lengths[field] = _LENGTH_OF_BYTE[np.concatenate(parts)] if parts else \
-                np.zeros(0, dtype=np.float32)
+            self.lengths[field] = postings.field_lengths(reader, field)
             self.average[field] = (reader.field_length(field) / self.size) or 1.0
         # Columns as integer codes into sorted label lists; "" when a document has none.
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, np.ndarray] = {}
         for name in COLUMNS:
-            values = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
-                      for v in reader.column_reader(name)]
-            labels, codes = np.unique(np.array(values + [""] * (self.size - len(values)),
-                                               dtype=object), return_inverse=True)
+            values = postings.column(reader, name)
+            labels, codes = np.unique(np.array(values, dtype=object), return_inverse=True)
             self.labels[name] = [str(x) for x in labels]
             self.codes[name] = codes.astype(np.int32)
         self.days = np.array([int(d.replace("-", "")) if d else 0
@@ -187,78 +173,6 @@ class PostingCache:
                 self.used -= ids.nbytes + scores.nbytes + 100
 
 
-# Reading postings ----------------------------------------------------------------------
-
-def _raw(leaf, field: str, text: str):
-    """The codec's own matcher of a segment's term, deleted documents included.
-
-    Whoosh's reader wraps it in a filter that has already moved past deleted
-    documents; deletions are masked with the live vector here instead, and the
-    idf counts them as Whoosh's does.
-    """
-    return leaf._terms.matcher(field, leaf._text_to_bytes(field, text),
-                               leaf.schema[field].format)
-
-
-def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return the document numbers and term frequencies of a term, in document order."""
-    ids: list[np.ndarray] = []
-    freqs: list[np.ndarray] = []
-    for leaf, offset in reader.leaf_readers():
-        if (field, text) not in leaf:
-            continue
-        m = _raw(leaf, field, text)
-        if isinstance(m, W3LeafMatcher):
-            while m.is_active():
-                m._read_ids()
-                m._read_weights()
-                ids.append(np.asarray(m._ids, dtype=np.int32) + offset)
-                freqs.append(np.asarray(m._weights, dtype=np.float32))
-                m._next_block()
-        else:  # postings inlined in the term table
-            got, weights = [], []
-            while m.is_active():
-                got.append(m.id() + offset)
-                weights.append(m.weight())
-                m.next()
-            ids.append(np.array(got, dtype=np.int32))
-            freqs.append(np.array(weights, dtype=np.float32))
-    if not ids:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-    return np.concatenate(ids), np.concatenate(freqs)
-
-
-def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-    """Return the positions of a term in each of ``docs`` (sorted) that contains it."""
-    decode = reader.schema[field].format.decode_positions
-    found: dict[int, list[int]] = {}
-    for leaf, offset in reader.leaf_readers():
-        local = docs[(docs >= offset) & (docs < offset + leaf.doc_count_all())] - offset
-        if not local.size or (field, text) not in leaf:
-            continue
-        wanted = set(local.tolist())
-        m = _raw(leaf, field, text)
-        if not isinstance(m, W3LeafMatcher):
-            while m.is_active():
-                if m.id() in wanted:
-                    found[m.id() + offset] = decode(m.value())
-                m.next()
-            continue
-        low = 0
-        while m.is_active() and low < local.size:
-            top = m.block_max_id()
-            high = int(np.searchsorted(local, top, side="right"))
-            if high > low:  # some wanted document may be in this block
-                m._read_ids()
-                m._read_values()
-                for i, doc in enumerate(m._ids):
-                    if doc in wanted:
-                        found[doc + offset] = decode(m._values[i])
-            low = high
-            m._next_block()
-    return found
-
-
 def in_sequence(positions: list[list[int]], slop: int) -> bool:
     """True if each list has a position after the previous word's, at most ``slop`` on."""
     for start in positions[0]:
@@ -297,7 +211,7 @@ class Engine:
         key = ("tf", field, text)
         found = self.cache.get(key)
         if found is None:
-            ids, tf = read_postings(self.reader, field, text)
+            ids, tf = postings.read_postings(self.reader, field, text)
             t = self.tables
             if field in t.lengths:  # not a keyword field (section, source)
                 tf = tf / ((1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field])
@@ -395,7 +309,7 @@ class Engine:
             score[ids] += scores
         candidates = np.flatnonzero(mask)
         if len(node.words) > 1 and candidates.size:
-            positions = [read_positions(self.reader, node.field, w, candidates)
+            positions = [postings.read_positions(self.reader, node.field, w, candidates)
                          for w in node.words]
             for doc in candidates.tolist():
                 lists = [p.get(doc) for p in positions]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import os
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from whoosh import index as whoosh_index
 
 from newssearch import __version__, segments, store
 from newssearch.corpus import Corpus, Problem, load_corpus, one_spelling_per_source
+from newssearch.postings import check_generation, open_index
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
 from newssearch.updates import Indexed, Removal, Spared, plan_update
 
@@ -264,52 +263,6 @@ def rollback(index_dir: Path, *, wait: float = 10.0) -> tuple[Path, Path]:
         check_generation(index_dir, previous)
         store.point(index_dir, previous)
     return previous, live
-
-
-def open_index(index_dir: Path) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
-    """Open the live generation, checking it was built by this version's analysis."""
-    index_dir = Path(index_dir)
-    generation = store.current_generation(index_dir)
-    if generation is None:
-        raise store.IndexUnavailable(
-            f"no index in {index_dir}. Build one with: newssearch index SOURCE --index {index_dir}")
-    return open_generation(index_dir, generation)
-
-
-def check_generation(index_dir: Path, generation: Path) -> store.IndexMeta:
-    """Check that a generation opens with this version's schema; return its metadata."""
-    ix, _, meta = open_generation(index_dir, generation)
-    ix.close()
-    return meta
-
-
-def open_generation(index_dir: Path, generation: Path
-                    ) -> tuple[whoosh_index.Index, Path, store.IndexMeta]:
-    """Open one generation of an index, checking it was built by this version's analysis."""
-    try:
-        meta = store.IndexMeta.read(generation)
-    except (OSError, ValueError, KeyError) as e:
-        raise store.IndexUnavailable(
-            f"the index in {index_dir} is damaged ({e}); rebuild it with: newssearch index") from e
-    if meta.schema_version != SCHEMA_VERSION:
-        raise store.IndexUnavailable(
-            f"the index in {index_dir} was built with schema version {meta.schema_version}, "
-            f"this newssearch reads version {SCHEMA_VERSION}; rebuild it with: newssearch index")
-    problem = None
-    # Whoosh leaves a damaged file open; let it close quietly with the exception.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            ix = whoosh_index.open_dir(str(generation))
-            ix.reader().close()  # opens every segment: a missing or cut file shows now
-        except Exception as e:  # Whoosh raises many kinds on a damaged index.
-            problem = f"{type(e).__name__}: {e}"
-        if problem is not None:
-            gc.collect()
-    if problem is not None:
-        raise store.IndexUnavailable(f"the index in {index_dir} cannot be opened ({problem}); "
-                                     "rebuild it with: newssearch index")
-    return ix, generation, meta
 
 
 def outdated(index_dir: Path, sources: Sequence[Path]) -> str | None:

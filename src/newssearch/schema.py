@@ -15,6 +15,22 @@ from newssearch.analysis import (
 )
 from newssearch.corpus import Article
 
+# postings.py and segments.py use internals of exactly this release.
+WHOOSH_VERSION = (2, 7, 5)
+
+
+def require_whoosh() -> None:
+    """Refuse to run over another Whoosh than the one whose internals newssearch mirrors."""
+    import whoosh
+
+    found = tuple(whoosh.__version__[:3])
+    if found != WHOOSH_VERSION:
+        raise ImportError(
+            f"newssearch needs Whoosh-Reloaded {'.'.join(map(str, WHOOSH_VERSION))}, found "
+            f"{whoosh.versionstring()}: its segment reader and writer use that release's "
+            "internals. Install it with: pip install 'Whoosh-Reloaded==2.7.5'")
+
+
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
 SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 5
 

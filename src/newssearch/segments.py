@@ -7,7 +7,19 @@ alone. So each writer keeps its postings in memory and writes a segment when
 they reach a memory limit, and each worker process writes segments of its own,
 which the parent then lists in the index's table of contents, as Whoosh's own
 multi-segment writer does. This relies on SegmentWriter internals, which is why
-Whoosh-Reloaded is pinned to one exact version.
+Whoosh-Reloaded is pinned to one exact version (2.7.5, checked at import). Every
+write-side use of Whoosh's internals is here; what each mirrors, so that an
+upgrade is a diff of those:
+
+- ``FastSegmentWriter``: ``whoosh.writing.SegmentWriter.__init__`` and
+  ``_flush_segment`` (``perdocwriter``, ``fieldwriter``, ``pool``, ``docnum``);
+- ``TermPool``: ``whoosh.writing.PostingPool`` (``add``, ``iter_postings``,
+  ``cleanup``, ``currentsize``);
+- ``write_postings``: ``whoosh.codec.base.FieldWriter.add_postings`` and
+  ``whoosh.codec.whoosh3.W3PostingsWriter.add_posting`` (``_ids``, ``_weights``,
+  ``_values``, ``_blocklimit``, ``_write_block``, ``_minlength``, ``_maxlength``);
+- ``write_all``: ``whoosh.multiproc.MpWriter._commit`` (``_close_segment``,
+  ``_commit_toc``, ``_finish``, ``_finalize_segment``).
 """
 
 from __future__ import annotations
@@ -23,6 +35,9 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.writing import SegmentWriter
 
 from newssearch.processes import die_with_parent
+from newssearch.schema import require_whoosh
+
+require_whoosh()
 
 Documents = Callable[[int, int], Iterator[dict]]
 """documents(start, stop) yields the Whoosh documents of items start to stop."""
