@@ -134,3 +134,44 @@ class IndexInfo:
     documents: int
     schema_version: int
     built_at: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """The /health body: the index answers, and what it holds."""
+
+    status: str
+    documents: int
+    schema_version: int
+    built_at: str
+
+    @classmethod
+    def of(cls, info: IndexInfo) -> Health:
+        return cls("ok", info.documents, info.schema_version, info.built_at)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Completions:
+    """The /api/suggest body: the query as received and its completions."""
+
+    query: str
+    suggestions: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "suggestions": list(self.suggestions)}
+
+
+@dataclass(frozen=True)
+class ApiError:
+    """An error of the JSON API: its HTTP status and the one body shape of every endpoint."""
+
+    status: int
+    code: str
+    message: str
+
+    def to_json(self) -> dict:
+        # The status travels in the response line, not in the body.
+        return {"error": {"code": self.code, "message": self.message}}

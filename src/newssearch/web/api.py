@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from newssearch.web import error_body, service
+from newssearch.records import ApiError, Completions, Health
+from newssearch.web.context import service
+from newssearch.web.errors import error_response
 from newssearch.web.openapi import SPEC
 from newssearch.web.params import search_request
 
@@ -20,24 +22,24 @@ def search():
 @bp.get("/api/suggest")
 def suggest():
     q = request.args.get("q", "")[:200]
-    return jsonify({"query": q, "suggestions": service().suggest(q)})
+    return jsonify(Completions(q, tuple(service().suggest(q))).to_json())
 
 
 @bp.get("/api/articles/<article_id>")
 def article(article_id: str):
     view = service().article(article_id, request.args.get("q", ""))
     if view is None:
-        return jsonify(error_body("not_found", f"Aucun article « {article_id[:100]} ».")), 404
+        return error_response(ApiError(404, "not_found",
+                                       f"Aucun article « {article_id[:100]} »."))
     return jsonify(view.to_json())
 
 
 @bp.get("/health")
 def health():
-    info = service().info()
-    return jsonify({"status": "ok", "documents": info.documents,
-                    "schema_version": info.schema_version, "built_at": info.built_at})
+    return jsonify(Health.of(service().info()).to_json())
 
 
 @bp.get("/api/openapi.json")
 def openapi():
+    # A fixed document written as data, not a record of anything the service returns.
     return jsonify(SPEC)

@@ -1,4 +1,4 @@
-"""The French search page, the article page and error pages."""
+"""The French search page and the article page."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request
 
-from newssearch.web import service
+from newssearch.web.context import service
 from newssearch.web.params import search_request
 
 bp = Blueprint("pages", __name__)
@@ -75,8 +75,3 @@ def article(article_id: str):
     return render_template("article.html", article=view, q=q,
                            related=service().related(article_id))
 
-
-def error_page(code: int, message: str):
-    titles = {400: "Requête invalide", 404: "Page introuvable", 503: "Index indisponible"}
-    return render_template("error.html", code=code, title=titles.get(code, "Erreur"),
-                           message=message), code

@@ -1,0 +1,47 @@
+"""Errors: one JSON shape on the API paths, the French error page elsewhere."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from newssearch.records import ApiError, BadRequest
+from newssearch.store import IndexUnavailable
+
+_TITLES = {400: "Requête invalide", 404: "Page introuvable", 503: "Index indisponible"}
+_MESSAGES = {404: "Page introuvable.", 405: "Méthode non permise.",
+             500: "Erreur interne du serveur."}
+
+
+def is_json_path(path: str) -> bool:
+    """Whether errors on this path are JSON bodies rather than pages."""
+    return path.startswith("/api/") or path == "/health"
+
+
+def error_response(error: ApiError,
+                   headers: list[tuple[str, str]] | None = None) -> ResponseReturnValue:
+    """Answer with ``error``: its JSON body on the API, the error page elsewhere."""
+    if is_json_path(request.path):
+        body = jsonify(error.to_json())
+    else:
+        body = render_template("error.html", code=error.status,
+                               title=_TITLES.get(error.status, "Erreur"), message=error.message)
+    return body, error.status, headers or []
+
+
+def bad_request(e: BadRequest) -> ResponseReturnValue:
+    return error_response(ApiError(400, e.code, e.message))
+
+
+def index_unavailable(e: IndexUnavailable) -> ResponseReturnValue:
+    return error_response(ApiError(503, "index_unavailable",
+                                   f"L’index n’est pas disponible : {e}"))
+
+
+def http_error(e: HTTPException) -> ResponseReturnValue:
+    status = e.code or 500
+    message = _MESSAGES.get(status, e.description or e.name)
+    # Keep the exception's headers: a 405 must say which methods are allowed.
+    headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
+    return error_response(ApiError(status, e.name.lower().replace(" ", "_"), message), headers)
