@@ -1,7 +1,10 @@
 """Measure `newssearch index --update` after N changed articles of the full news corpus.
 
-Each run copies the full index (built once into --index), then runs the real CLI as a
-user would, in a subprocess, timed end to end:
+The full index is built once from a copy of the corpus in a working directory; each
+run copies that index, writes the file it was built from as it is or with N articles
+edited (an update takes its authority from the file an article came from, so the edits
+must be in that same file), then runs the real CLI as a user would, in a subprocess,
+timed end to end:
 
 - baseline: `--update` with the corpus unchanged (reading and comparing every article,
   writing nothing), the fixed cost of any update;
@@ -12,8 +15,7 @@ Afterwards a search for the appended text must find exactly the N changed articl
 Runs alternate the two; medians of --repeat runs and the ratio are printed. Run from the
 repo root:
 
-    .venv/bin/python benchmarks/bench_update.py [--index DIR] [--corpus PATH] [--changed N]
-        [--repeat R]
+    .venv/bin/python benchmarks/bench_update.py [--corpus PATH] [--changed N] [--repeat R]
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import code_line, ensure_index, machine_line
+from common import code_line, machine_line
 from querylog import DEFAULT_CORPUS
 
+from newssearch import indexer
 from newssearch.records import SearchRequest
 from newssearch.search import SearchService
 
@@ -73,28 +76,31 @@ def run_update(index: Path, source: Path) -> tuple[float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=Path("/tmp/ixfull"))
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--changed", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(machine_line())
     print(code_line())
-    ensure_index(args.index, args.corpus)
     work = Path(tempfile.mkdtemp(prefix="bench_update-"))
     times: dict[str, list[float]] = {"baseline (nothing changed)": [],
                                      f"{args.changed} articles changed": []}
     try:
         same, edited, ids = write_corpora(args.corpus, work, args.changed)
+        source, built = work / "src" / "news.jsonl", work / "index"
+        source.parent.mkdir()
+        shutil.copy(same / "news.jsonl", source)
+        indexer.rebuild([source], built)
         for n in range(args.repeat):
             runs = list(zip(times, (same, edited), strict=True))
-            for name, source in runs if n % 2 == 0 else runs[::-1]:
-                copy = work / f"index-{n}-{source.name}"
-                shutil.copytree(args.index, copy, symlinks=True)
+            for name, content in runs if n % 2 == 0 else runs[::-1]:
+                copy = work / f"index-{n}-{content.name}"
+                shutil.copytree(built, copy, symlinks=True)
+                shutil.copy(content / "news.jsonl", source)
                 seconds, said = run_update(copy, source)
                 times[name].append(seconds)
                 print(f"  run {n + 1} {name}: {seconds:.2f} s ({said})", flush=True)
-                if source is edited:
+                if content is edited:
                     page = SearchService(copy).search(SearchRequest(
                         q=MARKER, per_page=100, collapse=False, highlight=False, facets=False))
                     found = {h.id for h in page.hits}
