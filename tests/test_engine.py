@@ -12,7 +12,7 @@ import pytest
 from whoosh import query as wq
 from whoosh.scoring import bm25
 
-from newssearch import engine, indexer
+from newssearch import engine, indexer, schema
 from newssearch.analysis import terms
 from newssearch.engine import Engine, PostingCache, Sequence, Tables, in_sequence
 from newssearch.search import SearchService
@@ -94,7 +94,7 @@ def test_term_matches_and_scores_as_whoosh_bm25(opened, field):
             doc = m.id()
             want = 2.0 * bm25(idf, m.weight(), reader.doc_field_length(doc, field), average,
                               engine.BM25_B, engine.BM25_K1)
-            if field in engine.TITLE_FIELDS:
+            if field in schema.TITLE_FIELDS:
                 want *= eng.tables.title_factor[doc]
             assert score[doc] == pytest.approx(want, rel=1e-5), (text, doc)
             m.next()

@@ -19,13 +19,11 @@ from datetime import date
 
 import numpy as np
 
-from newssearch import postings
+from newssearch import postings, schema
 
 BM25_B, BM25_K1 = 0.75, 1.2
 TITLE_SHARE_DAMPING = 0.5
-TEXT_FIELDS = ("title", "text", "title_exact", "text_exact")
-TITLE_FIELDS = ("title", "title_exact")
-COLUMNS = ("title_key", "section", "source", "year", "day")
+COLUMNS = (schema.TITLE_KEY, schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)
 CACHE_BYTES = 64 * 1024 * 1024
 
 
@@ -120,7 +118,7 @@ class Tables:
         self.live = postings.live_documents(reader)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
-        for field in TEXT_FIELDS:
+        for field in schema.TEXT_FIELDS:
             self.lengths[field] = postings.field_lengths(reader, field)
             self.average[field] = (reader.field_length(field) / self.size) or 1.0
         # Columns as integer codes into sorted label lists; "" when a document has none.
@@ -132,8 +130,10 @@ class Tables:
             self.labels[name] = [str(x) for x in labels]
             self.codes[name] = codes.astype(np.int32)
         self.days = np.array([int(d.replace("-", "")) if d else 0
-                              for d in self.labels["day"]], dtype=np.int32)[self.codes["day"]]
-        shared = np.bincount(self.codes["title_key"])[self.codes["title_key"]]
+                              for d in self.labels[schema.DAY]],
+                             dtype=np.int32)[self.codes[schema.DAY]]
+        keys = self.codes[schema.TITLE_KEY]
+        shared = np.bincount(keys)[keys]
         self.title_factor = (np.maximum(shared, 1) ** -TITLE_SHARE_DAMPING).astype(np.float32)
 
     def day_mask(self, start: date | None, end: date | None) -> np.ndarray:
@@ -221,7 +221,7 @@ class Engine:
 
     def title_damped(self, field: str, ids: np.ndarray, values: np.ndarray) -> np.ndarray:
         """A title many documents share names none of them: weigh it down."""
-        return values * self.tables.title_factor[ids] if field in TITLE_FIELDS else values
+        return values * self.tables.title_factor[ids] if field in schema.TITLE_FIELDS else values
 
     def term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, BM25 scores) of a term in one field."""

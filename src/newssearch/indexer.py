@@ -14,7 +14,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from newssearch import __version__, segments, store
+from newssearch import __version__, schema, segments, store
 from newssearch.corpus import Corpus, Problem, load_corpus, one_spelling_per_source
 from newssearch.postings import check_generation, open_index
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
@@ -212,8 +212,9 @@ def _indexed(ix) -> tuple[dict[str, Indexed], Counter[str]]:
     """Read the id, fingerprint and origin of every article, and count its sources' names."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        ids, prints = reader.column_reader("id"), reader.column_reader("fingerprint")
-        origins, sources = reader.column_reader("origin"), reader.column_reader("source")
+        ids, prints = reader.column_reader(schema.ID), reader.column_reader(schema.FINGERPRINT)
+        origins = reader.column_reader(schema.ORIGIN)
+        sources = reader.column_reader(schema.SOURCE)
         docs = list(reader.all_doc_ids())
         return ({ids[d]: Indexed(prints[d], origins[d]) for d in docs},
                 Counter(sources[d] for d in docs))
@@ -231,7 +232,7 @@ def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence
             writer = segments.new_writer(ix)
             try:
                 for doc_id in doomed:
-                    writer.delete_by_term("id", doc_id)
+                    writer.delete_by_term(schema.ID, doc_id)
                 for n, article in enumerate(write, 1):
                     writer.update_document(**document(article, origins.get(article.id, "")))
                     if progress is not None:
@@ -323,10 +324,10 @@ def stats(index_dir: Path) -> IndexStats:
         sources: Counter[str] = Counter()
         dates = []
         for _, fields in reader.iter_docs():
-            sections[fields.get("section") or "—"] += 1
-            sources[fields.get("source") or "—"] += 1
-            if "date" in fields:
-                dates.append(fields["date"])
+            sections[fields.get(schema.SECTION) or "—"] += 1
+            sources[fields.get(schema.SOURCE) or "—"] += 1
+            if schema.DATE in fields:
+                dates.append(fields[schema.DATE])
         count = reader.doc_count()
     ix.close()
     size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from newssearch import schema
 from newssearch.analysis import HOMONYMS, analyze
 from newssearch.analysis import Term as Token
 from newssearch.corpus import source_name
@@ -24,12 +25,12 @@ from newssearch.highlight import MatchTerms
 from newssearch.querylang import AllOf, AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
 # BM25F field weights: a word in the headline says more than one in the body.
-WEIGHTS = {"title": 2.0, "text": 1.0}
-EXACT_BONUS = {"title_exact": 1.5, "text_exact": 0.5}
+WEIGHTS = {schema.TITLE: 2.0, schema.TEXT: 1.0}
+EXACT_BONUS = {schema.TITLE_EXACT: 1.5, schema.TEXT_EXACT: 0.5}
 # A long query (a question, a pasted paragraph) describes the body more than the headline.
-LONG_WEIGHTS = {"title": 1.0, "text": 1.0}
-LONG_EXACT_BONUS = {"title_exact": 0.5, "text_exact": 0.5}
-PROXIMITY_BONUS = {"title": 2.0, "text": 1.0}
+LONG_WEIGHTS = {schema.TITLE: 1.0, schema.TEXT: 1.0}
+LONG_EXACT_BONUS = {schema.TITLE_EXACT: 0.5, schema.TEXT_EXACT: 0.5}
+PROXIMITY_BONUS = {schema.TITLE: 2.0, schema.TEXT: 1.0}
 STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
@@ -195,7 +196,7 @@ class Planner:
         return self.filter_query(node, plan)
 
     def fields(self, fieldname: str | None) -> list[str]:
-        return ["title"] if fieldname == "title" else list(WEIGHTS)
+        return [schema.TITLE] if fieldname == schema.TITLE else list(WEIGHTS)
 
     def word(self, word: Word, plan: Plan, negated: bool) -> Clause | None:
         text = self.corrections.get(word.text, word.text)
@@ -238,7 +239,7 @@ class Planner:
             return None
         if not negated:
             plan.phrases.add(tuple(words))
-        fields = ["title_exact"] if phrase.field == "title" else list(EXACT_BONUS)
+        fields = [schema.TITLE_EXACT] if phrase.field == schema.TITLE else list(EXACT_BONUS)
         if len(words) == 1:
             return Any(tuple(Term(f, words[0]) for f in fields))
         return Any(tuple(Sequence(f, tuple(words)) for f in fields))
@@ -246,11 +247,11 @@ class Planner:
     def filter_query(self, node: Filter, plan: Plan) -> Clause:
         names = self.facet_names.get(node.field, {})
         # The index holds source names as source_name wrote them: `source:"Source : L'Opinion"`.
-        value = source_name(node.value) if node.field == "source" else node.value
-        key = " ".join(t.text for t in analyze(value, stemmed=False))
+        value = source_name(node.value) if node.field == schema.SOURCE else node.value
+        key = schema.facet_key(value)
         values = names.get(key, [])
         if not values:
-            label = "source" if node.field == "source" else "rubrique"
+            label = "source" if node.field == schema.SOURCE else "rubrique"
             plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
             return Term(node.field, node.value)
         return Any(tuple(Term(node.field, v) for v in values))
@@ -275,8 +276,10 @@ class Planner:
             return
         if len(stems) > 1:
             # Scored on the best-ranked documents only: positions cost a read per document.
-            plan.proximity.append(Sequence("title", tuple(stems), 2, PROXIMITY_BONUS["title"]))
-            plan.proximity.append(Sequence("text", tuple(stems), 4, PROXIMITY_BONUS["text"]))
+            plan.proximity.append(Sequence(schema.TITLE, tuple(stems), 2,
+                                           PROXIMITY_BONUS[schema.TITLE]))
+            plan.proximity.append(Sequence(schema.TEXT, tuple(stems), 4,
+                                           PROXIMITY_BONUS[schema.TEXT]))
         stopped = len(folded) - len(stems)
         if len(folded) > 1 and stopped * 2 >= len(folded):
             # La Poste, Les Républicains: the exact sequence is what was meant.

@@ -20,13 +20,15 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from newssearch import schema
+
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 100  # a pasted paragraph still counts whole
 MAX_DEPTH = 16
 
-FIELDS = {"titre": "title", "title": "title", "source": "source", "rubrique": "section",
-          "section": "section"}
-FILTER_FIELDS = {"source", "section"}
+FIELDS = {"titre": schema.TITLE, "title": schema.TITLE, "source": schema.SOURCE,
+          "rubrique": schema.SECTION, "section": schema.SECTION}
+FILTER_FIELDS = set(schema.FACET_FIELDS)
 QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 _FIELD = re.compile(r"([^\W\d_]+):(?=[^\s:/])")
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -235,7 +237,7 @@ class _Parser:
                 self.i = m.start(1)
                 return self.word(None)
             self.i = m.end()
-            if text[self.i] == "(" and fieldname == "title":
+            if text[self.i] == "(" and fieldname == schema.TITLE:
                 # titre:(réforme retraites): every word of the group in the title.
                 outer, self.field = self.field, fieldname
                 try:

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from newssearch import schema
 from newssearch.engine import Engine, Sequence, Tables
 from newssearch.records import FacetValue
 
-FACETS = ("section", "source", "year")
+FACETS = (schema.SECTION, schema.SOURCE, schema.YEAR)
 # Proximity is scored on this many of the best documents: it reads word positions.
 PROXIMITY_WINDOW = 100
 
@@ -55,7 +56,7 @@ def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, col
     if limit is not None and docs.size > limit:
         docs = np.sort(_best(docs, score, limit))
     # Every article has a headline key (its id when it has no headline): none is "".
-    keys = tables.codes["title_key"][docs] if collapse else None
+    keys = tables.codes[schema.TITLE_KEY][docs] if collapse else None
     total = docs.size if keys is None else int(np.unique(keys).size)
     top = want if keys is None else 2 * want + 10
     while True:
@@ -68,7 +69,7 @@ def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, col
         if keys is None:
             best = ranked[:want]
             return Ranked(best, score[best], np.zeros(best.size, dtype=np.int64), total, docs)
-        ranked_keys = tables.codes["title_key"][ranked]
+        ranked_keys = tables.codes[schema.TITLE_KEY][ranked]
         _, first = np.unique(ranked_keys, return_index=True)
         first.sort()
         if first.size >= want or candidates.size == docs.size:
@@ -91,7 +92,7 @@ def _best(docs: np.ndarray, score: np.ndarray, count: int) -> np.ndarray:
 def facets(tables: Tables, docs: np.ndarray, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
     """Count sections, sources and years among the documents (one per headline if collapsing)."""
     if collapse:
-        docs = docs[np.unique(tables.codes["title_key"][docs], return_index=True)[1]]
+        docs = docs[np.unique(tables.codes[schema.TITLE_KEY][docs], return_index=True)[1]]
     found = {}
     for name in FACETS:
         labels = tables.labels[name]
@@ -103,14 +104,14 @@ def facets(tables: Tables, docs: np.ndarray, collapse: bool) -> dict[str, tuple[
 
 def facet_values(name: str, groups: Counter[str]) -> tuple[FacetValue, ...]:
     values = [FacetValue(str(k), int(n)) for k, n in groups.items() if k not in (None, "", b"")]
-    if name == "year":
+    if name == schema.YEAR:
         return tuple(sorted(values, key=lambda v: v.value, reverse=True))
     return tuple(sorted(values, key=lambda v: (-v.count, v.value)))
 
 
 def hit_facets(hits) -> dict[str, tuple[FacetValue, ...]]:
     """Count sections, sources and years of some hits."""
-    counts = {"section": Counter(h.section for h in hits),
-              "source": Counter(h.source for h in hits),
-              "year": Counter(str(h.date.year) if h.date else "" for h in hits)}
+    counts = {schema.SECTION: Counter(h.section for h in hits),
+              schema.SOURCE: Counter(h.source for h in hits),
+              schema.YEAR: Counter(str(h.date.year) if h.date else "" for h in hits)}
     return {name: facet_values(name, counts[name]) for name in FACETS}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh import fields
+from whoosh.fields import Schema
 
 from newssearch.analysis import (
     ANALYSIS_VERSION,
@@ -31,6 +32,19 @@ def require_whoosh() -> None:
             "internals. Install it with: pip install 'Whoosh-Reloaded==2.7.5'")
 
 
+# The index's field names, written here only.
+ID, TITLE, LEDE, BODY, URL, TAGS = "id", "title", "lede", "body", "url", "tags"
+TEXT = "text"  # the lede and the body, stemmed
+TITLE_EXACT, TEXT_EXACT = "title_exact", "text_exact"  # folded, unstemmed, stop words kept
+DATE, DAY, YEAR = "date", "day", "year"
+SECTION, SOURCE = "section", "source"
+TITLE_KEY, FINGERPRINT, ORIGIN = "title_key", "fingerprint", "origin"
+STEMMED_FIELDS = (TITLE, TEXT)
+EXACT_FIELDS = (TITLE_EXACT, TEXT_EXACT)
+TEXT_FIELDS = (*STEMMED_FIELDS, *EXACT_FIELDS)  # scored, with lengths and positions
+TITLE_FIELDS = (TITLE, TITLE_EXACT)
+FACET_FIELDS = (SECTION, SOURCE)  # filtered by name
+
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
 SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 5
 
@@ -38,41 +52,46 @@ SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 5
 def build_schema() -> Schema:
     """Return the schema: stemmed fields for ranking, exact-form copies, facets."""
     stemmed, exact = stemmed_analyzer(), exact_analyzer()
-    schema = Schema(
-        id=ID(unique=True, stored=True, sortable=True),
-        title=TEXT(analyzer=stemmed, stored=True),
-        lede=STORED(),
-        body=STORED(),
+    schema = Schema(**{
+        ID: fields.ID(unique=True, stored=True, sortable=True),
+        TITLE: fields.TEXT(analyzer=stemmed, stored=True),
+        LEDE: fields.STORED(),
+        BODY: fields.STORED(),
         # Lede and body, searched as one text: they weighed the same as two fields.
-        text=TEXT(analyzer=stemmed),
+        TEXT: fields.TEXT(analyzer=stemmed),
         # Folded but unstemmed, every word kept: exact forms, stop-word phrases, spelling.
-        title_exact=TEXT(analyzer=exact),
-        text_exact=TEXT(analyzer=exact),
-        date=DATETIME(stored=True),
+        TITLE_EXACT: fields.TEXT(analyzer=exact),
+        TEXT_EXACT: fields.TEXT(analyzer=exact),
+        DATE: fields.DATETIME(stored=True),
         # Sort and facet columns. Every document gets a value, "" when it has none:
         # Whoosh 2.7 drops the trailing empty entries of a column, and reading them
         # then fails (an update of one undated article did).
-        day=ID(sortable=True),
-        year=ID(sortable=True),
-        # Facets keep the names as written; filters map a typed name onto them.
-        section=ID(stored=True, sortable=True),
-        source=ID(stored=True, sortable=True),
-        url=STORED(),
-        tags=KEYWORD(stored=True, commas=True, lowercase=True),
+        DAY: fields.ID(sortable=True),
+        YEAR: fields.ID(sortable=True),
+        # Facets keep the names as written; filters map a typed name onto them (facet_key).
+        SECTION: fields.ID(stored=True, sortable=True),
+        SOURCE: fields.ID(stored=True, sortable=True),
+        URL: fields.STORED(),
+        TAGS: fields.KEYWORD(stored=True, commas=True, lowercase=True),
         # Wire copies share a headline: collapse on it.
-        title_key=ID(sortable=True),
-        fingerprint=ID(sortable=True),
+        TITLE_KEY: fields.ID(sortable=True),
+        FINGERPRINT: fields.ID(sortable=True),
         # The file an article was read from: what gives an update the right to remove it.
-        origin=ID(sortable=True),
-    )
-    for name in ("title", "text", "title_exact", "text_exact"):
+        ORIGIN: fields.ID(sortable=True),
+    })
+    for name in TEXT_FIELDS:
         schema[name].format = FrenchPositions(field_boost=schema[name].format.field_boost)
     return schema
 
 
+def facet_key(name: str) -> str:
+    """Fold a section or source name as a filter types it: ``Société`` and ``societe`` match."""
+    return " ".join(terms(name, stemmed=False))
+
+
 def title_key(title: str) -> str:
     """Normalise a headline, so that republished wire copies share one key."""
-    return " ".join(terms(title, stemmed=False))
+    return facet_key(title)
 
 
 def full_text(lede: str | None, body: str | None) -> str:
@@ -85,18 +104,15 @@ def document(article: Article, origin: str = "") -> dict[str, object]:
     # The same string objects for the stemmed and exact fields: analysed once for both.
     text = full_text(article.lede, article.body)
     doc: dict[str, object] = {
-        "id": article.id, "title": article.title, "lede": article.lede, "body": article.body,
-        "text": text, "title_exact": article.title, "text_exact": text,
-        "url": article.url, "title_key": title_key(article.title) or article.id,
-        "fingerprint": article.fingerprint(), "origin": origin,
+        ID: article.id, TITLE: article.title, LEDE: article.lede, BODY: article.body,
+        TEXT: text, TITLE_EXACT: article.title, TEXT_EXACT: text,
+        URL: article.url, TITLE_KEY: title_key(article.title) or article.id,
+        FINGERPRINT: article.fingerprint(), ORIGIN: origin,
+        SECTION: article.section, SOURCE: article.source, DAY: "", YEAR: "",
     }
-    doc["section"], doc["source"] = article.section, article.source
-    doc["day"] = doc["year"] = ""
     if article.date is not None:
-        doc["date"] = datetime(article.date.year, article.date.month, article.date.day)
-        doc["day"], doc["year"] = article.date.isoformat(), str(article.date.year)
+        doc[DATE] = datetime(article.date.year, article.date.month, article.date.day)
+        doc[DAY], doc[YEAR] = article.date.isoformat(), str(article.date.year)
     if article.tags:
-        doc["tags"] = ",".join(article.tags)
+        doc[TAGS] = ",".join(article.tags)
     return doc
-
-

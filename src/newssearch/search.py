@@ -87,7 +87,7 @@ class Generation:
         with self._lock:
             if self._vocabulary is None:
                 self._vocabulary = Vocabulary(
-                    postings.document_frequencies(reader, ("title_exact", "text_exact")))
+                    postings.document_frequencies(reader, schema.EXACT_FIELDS))
         return self._vocabulary
 
     def facet_names(self, reader) -> dict[str, dict[str, list[str]]]:
@@ -95,11 +95,10 @@ class Generation:
         with self._lock:
             if self._facet_names is None:
                 names: dict[str, dict[str, list[str]]] = {}
-                for fieldname in ("section", "source"):
+                for fieldname in schema.FACET_FIELDS:
                     names[fieldname] = {}
                     for value in reader.field_terms(fieldname):
-                        key = " ".join(terms(value, stemmed=False))
-                        names[fieldname].setdefault(key, []).append(value)
+                        names[fieldname].setdefault(schema.facet_key(value), []).append(value)
                 self._facet_names = names
         return self._facet_names
 
