@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import snowballstemmer
 from unidecode import unidecode
-from whoosh.analysis import Analyzer, Token
+from whoosh import analysis as whoosh_analysis
+from whoosh.analysis import Analyzer
 from whoosh.formats import Positions
 
 # Bump whenever a change here would index the same text differently.
@@ -169,8 +170,8 @@ class FrenchAnalyzer(Analyzer):
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "",
-                 **kwargs: object) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+                 **kwargs: object) -> Iterator[whoosh_analysis.Token]:
+        t = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         stemmed = self.stemmed
         if not tokenize:
             text = fold(value)
@@ -227,7 +228,7 @@ def text_positions(value: str) -> tuple[dict[str, list[int]], dict[str, list[int
 
 
 class FrenchPositions(Positions):
-    """Whoosh's positions format, fed by text_positions without Token objects.
+    """Whoosh's positions format, fed by text_positions without Whoosh Token objects.
 
     Positions are stored as their gaps in one byte each when all are under 256
     (nearly always), else as 32-bit integers: cheaper to write and read than the
@@ -278,7 +279,7 @@ def exact_analyzer() -> FrenchAnalyzer:
 
 
 @dataclass(frozen=True)
-class Term:
+class Token:
     """One analysed word: its indexed text and its span in the original text."""
 
     text: str
@@ -288,10 +289,10 @@ class Term:
     stopped: bool = False
 
 
-def analyze(text: str, stemmed: bool = True, removestops: bool = True) -> list[Term]:
+def analyze(text: str, stemmed: bool = True, removestops: bool = True) -> list[Token]:
     """Analyse text as the index does, returning plain records."""
     analyzer = stemmed_analyzer() if stemmed else exact_analyzer()
-    return [Term(t.text, t.pos, t.startchar, t.endchar, t.stopped)
+    return [Token(t.text, t.pos, t.startchar, t.endchar, t.stopped)
             for t in analyzer(text, positions=True, chars=True, removestops=removestops)]
 
 

@@ -1,4 +1,4 @@
-"""Relevance measured on judged queries: nDCG@10, MRR@10 and Recall@100."""
+"""Relevance measured on judged queries: nDCG@10, MRR@10 and recall at the depth ranked."""
 
 from __future__ import annotations
 

@@ -18,13 +18,13 @@ from whoosh import index as whoosh_index
 
 from newssearch import postings, schema, store
 from newssearch.analysis import analyze, terms
-from newssearch.engine import All, Engine, Every, PostingCache, Tables
-from newssearch.engine import Node as Clause
 from newssearch.highlight import MatchTerms, highlight, snippet
-from newssearch.queries import LONG_QUERY_WORDS, WEIGHTS, Plan, Planner, split_compounds
-from newssearch.querylang import Filter, ParsedQuery, Word, parse
-from newssearch.ranking import FACETS, Ranked, hit_facets, rank, rescore
-from newssearch.ranking import facets as facet_counts
+from newssearch.query.execute import Engine, PostingCache, Tables
+from newssearch.query.parse import Filter, ParsedQuery, Word, parse
+from newssearch.query.plan import LONG_QUERY_WORDS, WEIGHTS, Plan, Planner, split_compounds
+from newssearch.query.rank import FACETS, Ranked, hit_facets, rank, rescore
+from newssearch.query.rank import facets as facet_counts
+from newssearch.query.tree import AllDocuments, Clause, MatchAll
 from newssearch.records import (
     ArticleView,
     Hit,
@@ -251,7 +251,7 @@ class SearchService:
 
     def _match(self, engine: Engine, q: Clause | None, allowed: np.ndarray | None):
         """Return the mask of live, allowed documents matching ``q``, and their scores."""
-        mask, score = engine.evaluate(q if q is not None else Every())
+        mask, score = engine.evaluate(q if q is not None else AllDocuments())
         mask = mask & engine.tables.live
         if allowed is not None:
             mask &= allowed
@@ -296,7 +296,7 @@ class SearchService:
                 unknown = Plan()
                 filters.append(planner.filter_query(Filter(fieldname, value), unknown))
                 notices.extend(unknown.notices)
-        allowed = engine.evaluate(All(tuple(filters)))[0] if filters else None
+        allowed = engine.evaluate(MatchAll(tuple(filters)))[0] if filters else None
         if request.date_from or request.date_to:
             dated = engine.tables.day_mask(request.date_from, request.date_to)
             allowed = dated if allowed is None else allowed & dated

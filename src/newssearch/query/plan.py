@@ -1,28 +1,27 @@
-"""Turning a parsed query into a query tree: BM25F clauses, bonuses, filters, typo fixes."""
+"""Planning: a parsed query becomes a query tree (BM25F clauses, bonuses, filters, typo fixes)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from newssearch import schema
-from newssearch.analysis import HOMONYMS, analyze
-from newssearch.analysis import Term as Token
+from newssearch.analysis import HOMONYMS, Token, analyze
 from newssearch.corpus import source_name
-from newssearch.engine import (
-    All,
-    Any,
-    Constant,
-    Every,
-    Fields,
-    Maybe,
-    Nothing,
-    Sequence,
+from newssearch.highlight import MatchTerms
+from newssearch.query.parse import AllOf, AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
+from newssearch.query.tree import (
+    BM25F,
+    AllDocuments,
+    Clause,
+    ConstantScore,
+    InOrder,
+    MatchAll,
+    MatchAny,
+    NoDocuments,
     Term,
+    WithBonus,
     Without,
 )
-from newssearch.engine import Node as Clause
-from newssearch.highlight import MatchTerms
-from newssearch.querylang import AllOf, AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
 
 # BM25F field weights: a word in the headline says more than one in the body.
 WEIGHTS = {schema.TITLE: 2.0, schema.TEXT: 1.0}
@@ -71,7 +70,7 @@ class Plan:
     excluded: list[Clause] = field(default_factory=list)
     filters: list[Clause] = field(default_factory=list)
     bonus: list[Clause] = field(default_factory=list)
-    proximity: list[Sequence] = field(default_factory=list)
+    proximity: list[InOrder] = field(default_factory=list)
     stems: set[str] = field(default_factory=set)
     exact: set[str] = field(default_factory=set)
     phrases: set[tuple[str, ...]] = field(default_factory=set)
@@ -94,28 +93,28 @@ class Plan:
         ``strict`` also requires the exact sequence of a query made mostly of stop words.
         """
         if strict and self.sequence is not None:
-            return All((self.query(), self.sequence))
+            return MatchAll((self.query(), self.sequence))
         if self.required:
             if len(self.required) == 1:
                 main: Clause = self.required[0]
             elif loose or self.long:
                 # Articles with every word first, then those with some of them.
-                every = All(tuple(self.required))
-                some: Clause = Any(tuple(self.required))
+                every = MatchAll(tuple(self.required))
+                some: Clause = MatchAny(tuple(self.required))
                 if self.open_alternative:
                     # Lacking b is not having some of the words of (a OR -b) c.
-                    some = All((some, Constant(Any((*self.positive, every)), 0.0)))
-                main = Maybe(some, Constant(every, ALL_WORDS_BONUS))
+                    some = MatchAll((some, ConstantScore(MatchAny((*self.positive, every)), 0.0)))
+                main = WithBonus(some, ConstantScore(every, ALL_WORDS_BONUS))
             else:
-                main = All(tuple(self.required))
+                main = MatchAll(tuple(self.required))
         elif self.excluded or self.filters:
-            main = Every()
+            main = AllDocuments()
         else:
             return None
         if self.excluded:
-            main = Without(main, Any(tuple(self.excluded)))
+            main = Without(main, MatchAny(tuple(self.excluded)))
         if self.bonus and self.required:
-            main = Maybe(main, Any(tuple(self.bonus)))
+            main = WithBonus(main, MatchAny(tuple(self.bonus)))
         return main
 
 
@@ -180,13 +179,13 @@ class Planner:
             if excluded is None:
                 return None
             plan.open_alternative |= not negated
-            return Without(Every(), excluded)
+            return Without(AllDocuments(), excluded)
         children = [q for q in (self.node(n, plan, negated) for n in node.nodes) if q is not None]
         if not children:
             return None
         if len(children) == 1:
             return children[0]
-        return Any(tuple(children)) if isinstance(node, AnyOf) else All(tuple(children))
+        return MatchAny(tuple(children)) if isinstance(node, AnyOf) else MatchAll(tuple(children))
 
     def leaf(self, node: Word | Phrase | Filter, plan: Plan, negated: bool) -> Clause | None:
         if isinstance(node, Word):
@@ -207,21 +206,21 @@ class Planner:
         fields = self.fields(word.field)
 
         def anyfield(term: str, boost: float = 1.0) -> Clause:
-            return Fields(tuple(Term(f, term, self.weights[f] * boost) for f in fields))
+            return BM25F(tuple(Term(f, term, self.weights[f] * boost) for f in fields))
 
         if word.prefix and len(parts) == 1:
             expanded = self.expand_prefix(parts[0].text, fields)
             if not negated:
                 plan.stems.update(expanded)
             terms = tuple(Term(f, t, self.weights[f]) for f in fields for t in expanded)
-            return Any(terms) if terms else Nothing()
+            return MatchAny(terms) if terms else NoDocuments()
         if not negated:
             plan.stems.update(t.text for t in tokens)
-        q = All(tuple(anyfield(p.text) for p in parts)) if len(parts) > 1 else anyfield(
+        q = MatchAll(tuple(anyfield(p.text) for p in parts)) if len(parts) > 1 else anyfield(
             parts[0].text)
         if compounds:
             # The compound itself (Saint-Denis) outranks both parts far apart.
-            q = Any((anyfield(compounds[0].text, boost=2.0), q))
+            q = MatchAny((anyfield(compounds[0].text, boost=2.0), q))
         return q
 
     def expand_prefix(self, prefix: str, fields: list[str]) -> list[str]:
@@ -241,8 +240,8 @@ class Planner:
             plan.phrases.add(tuple(words))
         fields = [schema.TITLE_EXACT] if phrase.field == schema.TITLE else list(EXACT_BONUS)
         if len(words) == 1:
-            return Any(tuple(Term(f, words[0]) for f in fields))
-        return Any(tuple(Sequence(f, tuple(words)) for f in fields))
+            return MatchAny(tuple(Term(f, words[0]) for f in fields))
+        return MatchAny(tuple(InOrder(f, tuple(words)) for f in fields))
 
     def filter_query(self, node: Filter, plan: Plan) -> Clause:
         names = self.facet_names.get(node.field, {})
@@ -254,7 +253,7 @@ class Planner:
             label = "source" if node.field == schema.SOURCE else "rubrique"
             plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
             return Term(node.field, node.value)
-        return Any(tuple(Term(node.field, v) for v in values))
+        return MatchAny(tuple(Term(node.field, v) for v in values))
 
     def forms(self, parsed: ParsedQuery) -> tuple[list[str], list[str]]:
         """The query's words folded (stop words kept), and its stems (stop words out)."""
@@ -276,14 +275,14 @@ class Planner:
             return
         if len(stems) > 1:
             # Scored on the best-ranked documents only: positions cost a read per document.
-            plan.proximity.append(Sequence(schema.TITLE, tuple(stems), 2,
+            plan.proximity.append(InOrder(schema.TITLE, tuple(stems), 2,
                                            PROXIMITY_BONUS[schema.TITLE]))
-            plan.proximity.append(Sequence(schema.TEXT, tuple(stems), 4,
+            plan.proximity.append(InOrder(schema.TEXT, tuple(stems), 4,
                                            PROXIMITY_BONUS[schema.TEXT]))
         stopped = len(folded) - len(stems)
         if len(folded) > 1 and stopped * 2 >= len(folded):
             # La Poste, Les Républicains: the exact sequence is what was meant.
-            sequence = Any(tuple(Sequence(f, tuple(folded), 1, STOP_PHRASE_BONUS)
+            sequence = MatchAny(tuple(InOrder(f, tuple(folded), 1, STOP_PHRASE_BONUS)
                                  for f in EXACT_BONUS))
             plan.bonus.append(sequence)
             plan.sequence = sequence
@@ -292,5 +291,5 @@ class Planner:
                 plan.required.append(sequence)
         elif folded and not stems and not plan.required:
             # A single stop word (On): find it as written.
-            plan.required.append(Any(tuple(Term(f, folded[0]) for f in EXACT_BONUS)))
+            plan.required.append(MatchAny(tuple(Term(f, folded[0]) for f in EXACT_BONUS)))
             plan.exact.update(folded)

@@ -11,104 +11,32 @@ Word positions (phrases, proximity) are read only for the documents that need th
 from __future__ import annotations
 
 import bisect
-import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from newssearch import postings, schema
+from newssearch.query import bm25
+from newssearch.query.tree import (
+    BM25F,
+    AllDocuments,
+    Clause,
+    ConstantScore,
+    InOrder,
+    MatchAll,
+    MatchAny,
+    NoDocuments,
+    Term,
+    WithBonus,
+    Without,
+)
 
-BM25_B, BM25_K1 = 0.75, 1.2
 TITLE_SHARE_DAMPING = 0.5
 COLUMNS = (schema.TITLE_KEY, schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)
 CACHE_BYTES = 64 * 1024 * 1024
 
-
-# The query tree ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Term:
-    """Documents with ``text`` in ``field``, scored by BM25 times ``weight``."""
-
-    field: str
-    text: str
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
-class Fields:
-    """A word in any of several fields, scored by BM25F.
-
-    The fields' length-normalised frequencies, times their weights, add up before
-    saturating: a word in the headline and the body counts once, more strongly,
-    not as two separate words.
-    """
-
-    terms: tuple[Term, ...]
-
-
-@dataclass(frozen=True)
-class All:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Any:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Without:
-    node: Node
-    excluded: Node
-
-
-@dataclass(frozen=True)
-class Maybe:
-    """Documents of ``node``, with the score of ``bonus`` added where it matches too."""
-
-    node: Node
-    bonus: Node
-
-
-@dataclass(frozen=True)
-class Constant:
-    """Documents of ``node``, all scored ``score``."""
-
-    node: Node
-    score: float
-
-
-@dataclass(frozen=True)
-class Sequence:
-    """The words in this order in ``field``, each at most ``slop`` positions after the last.
-
-    Scored as the words' BM25 in that field, times ``weight``.
-    """
-
-    field: str
-    words: tuple[str, ...]
-    slop: int = 1
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
-class Every:
-    pass
-
-
-@dataclass(frozen=True)
-class Nothing:
-    pass
-
-
-Node = Term | Fields | All | Any | Without | Maybe | Constant | Sequence | Every | Nothing
-
-
-# Per-generation tables -----------------------------------------------------------------
 
 class Tables:
     """What every query reads, computed once per index generation: lengths and columns."""
@@ -187,24 +115,13 @@ def in_sequence(positions: list[list[int]], slop: int) -> bool:
     return False
 
 
-# Scoring -------------------------------------------------------------------------------
-
-def robertson_idf(documents: int, df: int) -> float:
-    """The Robertson-Sparck Jones idf (as Lucene and bm25s), not Whoosh's.
-
-    Whoosh's idf, log(N / (df + 1)) + 1, never falls below 1, so words in nearly
-    every article still weigh a lot: long queries then rank by their commonest words.
-    """
-    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
-
-
 class Engine:
     """Evaluates query trees for one thread's reader of a generation."""
 
     def __init__(self, reader, tables: Tables, cache: PostingCache):
         self.reader, self.tables, self.cache = reader, tables, cache
         # A plan reuses clauses (all words, then any of them): each is computed once.
-        self._memo: dict[Node, tuple[np.ndarray, np.ndarray]] = {}
+        self._memo: dict[Clause, tuple[np.ndarray, np.ndarray]] = {}
 
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, length-normalised frequencies) of a term in a field."""
@@ -214,7 +131,7 @@ class Engine:
             ids, tf = postings.read_postings(self.reader, field, text)
             t = self.tables
             if field in t.lengths:  # not a keyword field (section, source)
-                tf = tf / ((1 - BM25_B) + BM25_B * t.lengths[field][ids] / t.average[field])
+                tf = bm25.normalised(tf, t.lengths[field][ids], t.average[field])
             found = (ids, tf.astype(np.float32))
             self.cache.put(key, found)
         return found
@@ -230,15 +147,15 @@ class Engine:
         if found is None:
             ids, tf = self.frequencies(field, text)
             if field in self.tables.lengths:
-                idf = robertson_idf(self.tables.size, len(ids))
-                scores = self.title_damped(field, ids, idf * tf * (BM25_K1 + 1) / (tf + BM25_K1))
+                idf = bm25.idf(self.tables.size, len(ids))
+                scores = self.title_damped(field, ids, idf * bm25.saturated(tf))
             else:  # a keyword field: matches, scores nothing
                 scores = np.zeros(len(ids), dtype=np.float32)
             found = (ids, scores.astype(np.float32))
             self.cache.put(key, found)
         return found
 
-    def fields(self, node: Fields) -> tuple[np.ndarray, np.ndarray]:
+    def bm25f(self, node: BM25F) -> tuple[np.ndarray, np.ndarray]:
         size = self.tables.size
         tf = np.zeros(size, dtype=np.float32)
         mask = np.zeros(size, dtype=bool)
@@ -246,10 +163,10 @@ class Engine:
             ids, freqs = self.frequencies(term.field, term.text)
             tf[ids] += term.weight * self.title_damped(term.field, ids, freqs)
             mask[ids] = True
-        idf = robertson_idf(size, int(np.count_nonzero(mask)))
-        return mask, (idf * tf * (BM25_K1 + 1) / (tf + BM25_K1)).astype(np.float32)
+        idf = bm25.idf(size, int(np.count_nonzero(mask)))
+        return mask, (idf * bm25.saturated(tf)).astype(np.float32)
 
-    def evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, node: Clause) -> tuple[np.ndarray, np.ndarray]:
         """Return (mask of matching documents, scores) over the whole generation.
 
         The arrays are shared with later calls: callers must not change them.
@@ -259,7 +176,7 @@ class Engine:
             found = self._memo[node] = self._evaluate(node)
         return found
 
-    def _evaluate(self, node: Node) -> tuple[np.ndarray, np.ndarray]:
+    def _evaluate(self, node: Clause) -> tuple[np.ndarray, np.ndarray]:
         size = self.tables.size
         if isinstance(node, Term):
             ids, scores = self.term(node.field, node.text)
@@ -268,13 +185,13 @@ class Engine:
             score = np.zeros(size, dtype=np.float32)
             score[ids] = scores * node.weight
             return mask, score
-        if isinstance(node, Fields):
-            return self.fields(node)
-        if isinstance(node, All | Any):
+        if isinstance(node, BM25F):
+            return self.bm25f(node)
+        if isinstance(node, MatchAll | MatchAny):
             if not node.children:
-                return self.evaluate(Nothing())
+                return self.evaluate(NoDocuments())
             mask, score = self.evaluate(node.children[0])
-            combine = np.logical_and if isinstance(node, All) else np.logical_or
+            combine = np.logical_and if isinstance(node, MatchAll) else np.logical_or
             for child in node.children[1:]:
                 m, s = self.evaluate(child)
                 mask = combine(mask, m)
@@ -283,20 +200,20 @@ class Engine:
         if isinstance(node, Without):
             mask, score = self.evaluate(node.node)
             return mask & ~self.evaluate(node.excluded)[0], score
-        if isinstance(node, Maybe):
+        if isinstance(node, WithBonus):
             mask, score = self.evaluate(node.node)
             m, s = self.evaluate(node.bonus)
             return mask, score + np.where(m, s, 0)
-        if isinstance(node, Constant):
+        if isinstance(node, ConstantScore):
             mask, _ = self.evaluate(node.node)
             return mask, np.where(mask, np.float32(node.score), np.float32(0))
-        if isinstance(node, Sequence):
-            return self.sequence(node)
-        if isinstance(node, Every):
+        if isinstance(node, InOrder):
+            return self.in_order(node)
+        if isinstance(node, AllDocuments):
             return self.tables.live.copy(), np.zeros(size, dtype=np.float32)
         return np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float32)
 
-    def sequence(self, node: Sequence, among: np.ndarray | None = None):
+    def in_order(self, node: InOrder, among: np.ndarray | None = None):
         """Documents (of ``among`` if given) with the words in sequence, and their score."""
         size = self.tables.size
         mask = np.ones(size, dtype=bool) if among is None else among.copy()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from newssearch.querylang import AllOf, AnyOf, Filter, Not, Phrase, Word, parse
+from newssearch.query.parse import AllOf, AnyOf, Filter, Not, Phrase, Word, parse
 
 
 def W(text: str, field: str | None = None, prefix: bool = False) -> Word:

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import query as wq
-from whoosh.scoring import bm25
+from whoosh.scoring import bm25 as whoosh_bm25
 
-from newssearch import engine, indexer, schema
+from newssearch import indexer, schema
 from newssearch.analysis import terms
-from newssearch.engine import Engine, PostingCache, Sequence, Tables, in_sequence
+from newssearch.query import bm25, tree
+from newssearch.query.execute import Engine, PostingCache, Tables, in_sequence
+from newssearch.query.tree import InOrder
 from newssearch.search import SearchService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +86,7 @@ def test_term_matches_and_scores_as_whoosh_bm25(opened, field):
     n = reader.doc_count_all()
     average = reader.field_length(field) / n
     for text in sample_terms(reader, field, 25):
-        mask, score = eng.evaluate(engine.Term(field, text, 2.0))
+        mask, score = eng.evaluate(tree.Term(field, text, 2.0))
         expected = set(searcher.docs_for_query(wq.Term(field, text)))
         assert set(np.flatnonzero(mask & eng.tables.live).tolist()) == expected, text
         df = reader.doc_frequency(field, text)
@@ -92,8 +94,8 @@ def test_term_matches_and_scores_as_whoosh_bm25(opened, field):
         m = reader.postings(field, text)
         while m.is_active():
             doc = m.id()
-            want = 2.0 * bm25(idf, m.weight(), reader.doc_field_length(doc, field), average,
-                              engine.BM25_B, engine.BM25_K1)
+            want = 2.0 * whoosh_bm25(idf, m.weight(), reader.doc_field_length(doc, field), average,
+                                     bm25.B, bm25.K1)
             if field in schema.TITLE_FIELDS:
                 want *= eng.tables.title_factor[doc]
             assert score[doc] == pytest.approx(want, rel=1e-5), (text, doc)
@@ -117,7 +119,7 @@ def test_sequences_match_as_whoosh_phrases(opened):
             # Pairs and triples from the text, and the same words reversed.
             pair = words[start:start + 2]
             for picked in (pair, words[start:start + 3], pair[::-1]):
-                mask, _ = eng.sequence(Sequence(field, tuple(picked), slop))
+                mask, _ = eng.in_order(InOrder(field, tuple(picked), slop))
                 got = set(np.flatnonzero(mask & eng.tables.live).tolist())
                 want = set(searcher.docs_for_query(wq.Phrase(field, picked, slop=slop)))
                 assert got == want, (field, picked, slop)
@@ -127,7 +129,7 @@ def test_sequences_match_as_whoosh_phrases(opened):
 
 def test_deleted_and_changed_articles(opened):
     searcher, eng = opened
-    mask, _ = eng.evaluate(engine.Term("text_exact", "marseille"))
+    mask, _ = eng.evaluate(tree.Term("text_exact", "marseille"))
     ids = {searcher.stored_fields(int(d))["id"] for d in np.flatnonzero(mask & eng.tables.live)}
     records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in records[330:335]} <= ids  # the changed copies, found
@@ -148,7 +150,7 @@ def test_posting_cache_stays_under_its_limit(opened):
 @pytest.mark.parametrize("collapse", [False, True])
 def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collapse):
     """Ranking only the best few gives the same order (ties by index order) as sorting all."""
-    from newssearch.ranking import rank
+    from newssearch.query.rank import rank
 
     searcher, eng = opened
     t = eng.tables
@@ -184,7 +186,7 @@ def test_fields_add_frequencies_before_saturating(opened):
     weights = {"title": 2.0, "text": 1.0}
     checked = 0
     for text in sample_terms(reader, "title", 30):
-        node = engine.Fields(tuple(engine.Term(f, text, w) for f, w in weights.items()))
+        node = tree.BM25F(tuple(tree.Term(f, text, w) for f, w in weights.items()))
         mask, score = eng.evaluate(node)
         docs = set()
         for f in weights:
@@ -200,11 +202,11 @@ def test_fields_add_frequencies_before_saturating(opened):
                 while m.is_active() and m.id() < doc:
                     m.next()
                 if m.is_active() and m.id() == doc:
-                    norm = 1 - engine.BM25_B + engine.BM25_B * reader.doc_field_length(
+                    norm = 1 - bm25.B + bm25.B * reader.doc_field_length(
                         doc, f) / (reader.field_length(f) / n)
                     factor = eng.tables.title_factor[doc] if f == "title" else 1.0
                     tf += w * factor * m.weight() / norm
-            want = idf * tf * (engine.BM25_K1 + 1) / (tf + engine.BM25_K1)
+            want = idf * tf * (bm25.K1 + 1) / (tf + bm25.K1)
             assert score[doc] == pytest.approx(want, rel=1e-4)
             checked += 1
     assert checked > 50

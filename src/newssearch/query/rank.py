@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from newssearch import schema
-from newssearch.engine import Engine, Sequence, Tables
+from newssearch.query.execute import Engine, Tables
+from newssearch.query.tree import InOrder
 from newssearch.records import FacetValue
 
 FACETS = (schema.SECTION, schema.SOURCE, schema.YEAR)
@@ -28,7 +29,7 @@ class Ranked:
 
 
 def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
-            proximity: list[Sequence]) -> np.ndarray:
+            proximity: list[InOrder]) -> np.ndarray:
     """Add the proximity bonuses to the best-scored matches."""
     docs = np.flatnonzero(mask)
     if not proximity or docs.size < 2:
@@ -39,7 +40,7 @@ def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
     window[docs] = True
     score = score.copy()
     for sequence in proximity:
-        found, bonus = engine.sequence(sequence, among=window)
+        found, bonus = engine.in_order(sequence, among=window)
         score[found] += bonus[found]
     return score
 
