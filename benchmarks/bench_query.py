@@ -203,8 +203,8 @@ def bench(args: argparse.Namespace, log: list[dict], svc: SearchService) -> None
     runners = {"newssearch": newssearch_runner(svc), "stock-whoosh": stock_runner(stock_ix),
                "stock-whoosh-shared": stock_runner(stock_ix, shared=True)}
     print("warming up: generation caches, then one pass of the log each ...", flush=True)
-    svc.generation().warm_up()
-    opening = {"newssearch": open_cost(svc.generation().ix.searcher),
+    svc.warm_up()
+    opening = {"newssearch": open_cost(svc.index.snapshot().generation.ix.searcher),
                "stock-whoosh": open_cost(stock_ix.searcher)}
     print("opening and closing a Whoosh searcher on each index (median of 20): "
           + ", ".join(f"{k} {v:.1f} ms" for k, v in opening.items()), flush=True)
@@ -248,7 +248,7 @@ def bench(args: argparse.Namespace, log: list[dict], svc: SearchService) -> None
 def profile(args: argparse.Namespace, log: list[dict], svc: SearchService) -> None:
     run = newssearch_runner(svc)
     print("warming up: generation caches, then one pass of the log ...", flush=True)
-    svc.generation().warm_up()
+    svc.warm_up()
     time_pass(run, log)
     profiler = cProfile.Profile()
     started = time.perf_counter()

@@ -122,14 +122,14 @@ def run_newssearch(docs: list[Doc], work: Path, reuse: bool) -> Search:
     try:
         if not reuse:
             raise store.IndexUnavailable("not reusing")
-        service.generation()
+        service.snapshot()
     except store.IndexUnavailable:  # also an index of an older schema: build it again
         source = work / "corpus.jsonl"
         with open(source, "w", encoding="utf-8") as f:
             f.writelines(json.dumps({k: v for k, v in d.items() if v}, ensure_ascii=False)
                          + "\n" for d in docs)
         indexer.rebuild([source], index_dir)
-        service.generation()
+        service.snapshot()
 
     def search(text: str, k: int) -> list[str]:
         request = SearchRequest(q=text, per_page=k, collapse=False, highlight=False,

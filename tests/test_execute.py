@@ -17,7 +17,7 @@ from newssearch.analysis import terms
 from newssearch.query import bm25, tree
 from newssearch.query.execute import Engine, PostingCache, Tables, in_sequence
 from newssearch.query.tree import InOrder
-from newssearch.search import SearchService
+from newssearch.whoosh_backend import WhooshIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "seeds" / "orangesum-sample.jsonl"
@@ -63,7 +63,7 @@ def updated_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def opened(updated_index: Path):
-    gen = SearchService(updated_index).generation()
+    gen = WhooshIndex(updated_index).snapshot().generation
     searcher = gen.searcher()
     reader = searcher.reader()
     assert len(reader.leaf_readers()) >= 2 and reader.has_deletions()

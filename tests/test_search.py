@@ -836,3 +836,24 @@ def test_source_filter_finds_every_spelling(opinion_service, q, kwargs):
     page = search(opinion_service, q, **kwargs)
     assert set(ids(page)) == OPINION_IDS
     assert page.notices == ()
+
+
+# Related articles -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("article", "first", "never"), [
+    # The same story, republished, is the article itself, not a related one.
+    ("greve-sncf-afp", {"manif-nantes"}, GREVE_COPIES),
+    ("presidentielle-sondage", {"presidentielle-debat"}, {"presidentielle-sondage"}),
+    # Drought: the farmers' worries, the beaches' record summer.
+    ("secheresse-recoltes", {"macron-agriculteurs", "tourisme-ete"}, {"secheresse-recoltes"}),
+])
+def test_related_articles_share_the_telling_words_not_the_headline(service, article, first,
+                                                                   never):
+    related = [h.id for h in service.related(article)]
+    assert set(related[:len(first)]) == first
+    assert not never & set(related)
+    assert len(related) == len(set(related)) <= 5
+
+
+def test_related_of_an_unknown_article_is_empty(service):
+    assert service.related("nope") == ()

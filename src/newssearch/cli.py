@@ -293,7 +293,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
         judged = load_queries(queries)
         judgements = load_qrels(qrels)
         service = SearchService(index_dir)
-        service.generation()
+        service.snapshot()
     except (EvaluationInputError, store.IndexUnavailable) as e:
         raise click.ClickException(str(e)) from e
 

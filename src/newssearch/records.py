@@ -48,6 +48,21 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article as the index stores it, whichever backend holds it."""
+
+    id: str
+    title: str
+    lede: str
+    body: str
+    url: str
+    date: date | None
+    source: str
+    section: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Hit:
     """One result, with its title and snippet already escaped and marked."""
 

@@ -1,4 +1,4 @@
-"""Spelling corrections from the index's own vocabulary.
+"""Spelling: corrections and completions from the index's own vocabulary.
 
 A typo is one or two edits away from a word the index knows, a swap of two
 neighbouring letters counting as one edit (optimal string alignment distance).
@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import html
 import itertools
+import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
+from newssearch.query.analyse import AnalysedQuery, split_compounds
+from newssearch.query.parse import Word
+from newssearch.query.plan import LONG_QUERY_WORDS, WEIGHTS
+from newssearch.records import Suggestion
 
 COMPLETION_MIN_DF = 2  # words seen in a single document are often typos themselves
 
@@ -65,3 +73,68 @@ class Vocabulary:
                     best = key
         return (best[2], -best[1]) if best else None
 
+
+
+FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one
+
+
+def find_typos(query: AnalysedQuery, doc_frequency: Callable[[str, str], int],
+               vocabulary: Callable[[], Vocabulary]) -> tuple[dict[str, str], dict[str, str]]:
+    """Find the typed words with no (or very few) matches and their likely corrections.
+
+    Returns the corrections to search instead (the word matches nothing) and those
+    only to suggest (a much more frequent word is one or two edits away).
+    """
+    forced: dict[str, str] = {}
+    suggested: dict[str, str] = {}
+    positive = query.parsed.positive()
+    content = [w for w in positive if isinstance(w, Word) and query.text(w.text).stemmed]
+    if len(content) > LONG_QUERY_WORDS:
+        # A question or a pasted sentence: an unknown word is more likely a rare
+        # name than a typo, and the other words carry the query anyway.
+        return forced, suggested
+    for word in positive:
+        if not isinstance(word, Word) or word.prefix:
+            continue
+        analysed = query.text(word.text)
+        parts, compounds = split_compounds(analysed.stemmed)
+        if len(parts) != 1 or compounds or len(analysed.folded) != 1:
+            continue
+        df = max(doc_frequency(f, parts[0].text) for f in WEIGHTS)
+        if df > FEW_MATCHES:
+            continue
+        fix = vocabulary().correct(analysed.folded[0].text)
+        if fix is None:
+            continue
+        if df == 0:
+            forced[word.text] = fix[0]
+        elif fix[1] >= 10 * df:
+            suggested[word.text] = fix[0]
+    return forced, suggested
+
+
+def rewrite(text: str, replacements: dict[str, str], escape: bool = False) -> str:
+    """Replace typed words in the query text (also after ``titre:`` or in a group)."""
+    if not replacements:
+        return _esc(text) if escape else text
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)"
+                                  for w in sorted(replacements, key=len, reverse=True)))
+    out, pos = [], 0
+    for m in pattern.finditer(text):
+        between = text[pos:m.start()]
+        out.append(_esc(between) if escape else between)
+        out.append(replacements[m.group()])
+        pos = m.end()
+    rest = text[pos:]
+    out.append(_esc(rest) if escape else rest)
+    return "".join(out)
+
+
+def suggestion(text: str, shown: dict[str, str], total: int) -> Suggestion:
+    """The query with its words corrected as the articles write them, plain and marked."""
+    marked = {k: f"<em>{_esc(v)}</em>" for k, v in shown.items()}
+    return Suggestion(rewrite(text, shown), rewrite(text, marked, escape=True), total)
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)

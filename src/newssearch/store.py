@@ -48,6 +48,12 @@ class IndexBusy(Exception):
     """Another writer holds the index."""
 
 
+def unreadable(index_dir: Path, error: BaseException) -> IndexUnavailable:
+    """The error of an index whose files broke or vanished: what happened, how to fix it."""
+    return IndexUnavailable(f"the index in {index_dir} cannot be read "
+                            f"({type(error).__name__}: {error}); rebuild it with: newssearch index")
+
+
 @dataclass(frozen=True)
 class IndexMeta:
     """What newssearch records beside each generation."""

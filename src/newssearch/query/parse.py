@@ -20,7 +20,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from newssearch import schema
+from newssearch import notices, schema
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 100  # a pasted paragraph still counts whole
@@ -149,13 +149,13 @@ class _Parser:
             self.skip_space()
             if self.i >= len(self.text):
                 if depth > 0:
-                    self.notice("Parenthèse non fermée : elle a été ignorée.")
+                    self.notice(notices.UNCLOSED_PARENTHESIS)
                 break
             if self.text[self.i] == ")":
                 self.i += 1
                 if depth > 0:
                     break
-                self.notice("Parenthèse fermante en trop : elle a été ignorée.")
+                self.notice(notices.EXTRA_PARENTHESIS)
                 continue
             start = self.i
             node = self.unary(depth)
@@ -188,15 +188,14 @@ class _Parser:
         if len(typed) < 2 or not excluded or self.excluding:
             return  # under an exclusion, « write a -b » would be the wrong advice
         # « gilets jaunes », not « "gilets jaunes" »; anything else as typed after its -.
-        names = [f"« {n.text if isinstance(n, Phrase) and n.field is None else t[1:]} »"
+        names = [n.text if isinstance(n, Phrase) and n.field is None else t[1:]
                  for t, n in excluded]
         kept = [text for text, node in typed if not isinstance(node, Not)]
         if len(kept) > 1:
             kept = [f"({' OR '.join(kept)})"]
         instead = " ".join(kept + [text for text, _ in excluded])
         whole = self.text[alternatives[0][0]:alternatives[-1][1]]
-        self.notice(f"« {whole} » trouve aussi tous les articles sans {' ou sans '.join(names)}"
-                    f" ; pour exclure {' et '.join(names)}, écrivez « {instead} ».")
+        self.notice(notices.excluded_alternative(whole, names, instead))
 
     def skip_space(self) -> None:
         while self.i < len(self.text) and self.text[self.i].isspace():
@@ -222,8 +221,7 @@ class _Parser:
         if text[self.i] == "(":
             self.i += 1
             if depth >= MAX_DEPTH:
-                self.notice(f"Plus de {MAX_DEPTH} parenthèses imbriquées : les suivantes "
-                            "sont ignorées.")
+                self.notice(notices.too_deep(MAX_DEPTH))
                 return None
             nodes = self.sequence(depth + 1)
             return AllOf(tuple(nodes)) if len(nodes) > 1 else (nodes[0] if nodes else None)
@@ -232,8 +230,7 @@ class _Parser:
         if m:
             fieldname = FIELDS.get(m.group(1).lower())
             if fieldname is None:
-                self.notice(f"Champ inconnu « {m.group(1)} » : cherché comme un mot. "
-                            "Champs possibles : titre, source, rubrique.")
+                self.notice(notices.unknown_field(m.group(1)))
                 self.i = m.start(1)
                 return self.word(None)
             self.i = m.end()
@@ -250,7 +247,7 @@ class _Parser:
             if end == -1 and close != '"':
                 end = text.find('"', self.i + 1)
             if end == -1:
-                self.notice("Guillemets non fermés : la suite est cherchée mot à mot.")
+                self.notice(notices.UNCLOSED_QUOTES)
                 self.i += 1
                 return None
             phrase = text[self.i + 1:end].strip()
@@ -277,21 +274,21 @@ class _Parser:
             return Filter(fieldname, word)
         prefix = False
         if word.strip("*") == "":
-            self.notice("« * » seul ne cherche rien : ignoré.")
+            self.notice(notices.LONE_WILDCARD)
             return None
         if word.startswith("*"):
             word = word.lstrip("*")
-            self.notice("Les jokers en début de mot ne sont pas pris en charge : ignorés.")
+            self.notice(notices.LEADING_WILDCARD)
         if word.endswith("*"):
             word = word.rstrip("*")
             prefix = len(word) >= 3
             if not prefix and word:
-                self.notice("Un joker demande au moins 3 lettres avant « * ».")
+                self.notice(notices.SHORT_PREFIX)
         if not any(c.isalnum() for c in word):
             return None
         self.words += 1
         if self.words > MAX_WORDS:
-            self.notice(f"Requête trop longue : seuls les {MAX_WORDS} premiers mots comptent.")
+            self.notice(notices.too_many_words(MAX_WORDS))
             return None
         return Word(word, fieldname, prefix)
 
@@ -299,9 +296,9 @@ class _Parser:
 def parse(text: str) -> ParsedQuery:
     """Parse a user's query; never raises."""
     cleaned = clean(text)
-    notices: list[str] = []
+    notes: list[str] = []
     if len(text) > MAX_QUERY_CHARS:
-        notices.append(f"Requête tronquée à {MAX_QUERY_CHARS} caractères.")
+        notes.append(notices.truncated(MAX_QUERY_CHARS))
     parser = _Parser(cleaned)
     root = parser.parse()
-    return ParsedQuery(cleaned, root, tuple(notices + parser.notices))
+    return ParsedQuery(cleaned, root, tuple(notes + parser.notices))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from newssearch import schema
-from newssearch.analysis import HOMONYMS, Token, analyze
+from newssearch import notices, schema
+from newssearch.analysis import HOMONYMS
 from newssearch.corpus import source_name
 from newssearch.highlight import MatchTerms
-from newssearch.query.parse import AllOf, AnyOf, Filter, Node, Not, ParsedQuery, Phrase, Word
+from newssearch.query.analyse import AnalysedQuery, split_compounds
+from newssearch.query.parse import AllOf, AnyOf, Filter, Node, Not, Phrase, Word
 from newssearch.query.tree import (
     BM25F,
     AllDocuments,
@@ -34,15 +37,6 @@ STOP_PHRASE_BONUS = 4.0
 MAX_PREFIX_TERMS = 50
 LONG_QUERY_WORDS = 4
 ALL_WORDS_BONUS = 1000.0
-
-
-def split_compounds(tokens: list[Token]) -> tuple[list[Token], list[Token]]:
-    """Separate the parts of words from hyphenated compounds (which share a position)."""
-    parts, compounds = [], []
-    for i, t in enumerate(tokens):
-        is_compound = i + 1 < len(tokens) and tokens[i + 1].pos == t.pos
-        (compounds if is_compound else parts).append(t)
-    return parts, compounds
 
 
 def lift_exclusions(node: Node, lifted: list[Node]) -> Node | None:
@@ -118,18 +112,28 @@ class Plan:
         return main
 
 
-class Planner:
-    """Builds a Plan against one index reader."""
+class Lexicon(Protocol):
+    """What planning needs to know of an index's words and names."""
 
-    def __init__(self, reader, facet_names: dict[str, dict[str, list[str]]],
-                 corrections: dict[str, str] | None = None):
-        self.reader = reader
-        self.facet_names = facet_names
+    def expand_prefix(self, field: str, prefix: str) -> Iterable[str]:
+        """The words of ``field`` that start with ``prefix``, in order."""
+
+    def facet_values(self, field: str, key: str) -> list[str]:
+        """The names of ``field`` (section, source) as written, for a folded name."""
+
+
+class Planner:
+    """Builds the Plan of an analysed query against one index's lexicon."""
+
+    def __init__(self, lexicon: Lexicon, corrections: dict[str, str] | None = None):
+        self.lexicon = lexicon
         self.corrections = corrections or {}
 
-    def plan(self, parsed: ParsedQuery) -> Plan:
+    def plan(self, query: AnalysedQuery) -> Plan:
+        self.query = query
+        parsed = query.parsed
         plan = Plan()
-        folded, stems = self.forms(parsed)
+        folded, stems = self.forms()
         plan.long = len(stems) > LONG_QUERY_WORDS
         self.weights = LONG_WEIGHTS if plan.long else WEIGHTS
         self.bonuses = LONG_EXACT_BONUS if plan.long else EXACT_BONUS
@@ -163,8 +167,12 @@ class Planner:
 
     def homonym(self, word: Word) -> bool:
         """True for a word that is most often a function word (est, été, son)."""
-        folded = analyze(self.corrections.get(word.text, word.text), stemmed=False)
+        folded = self.analysed(word.text).folded
         return bool(folded) and all(t.text in HOMONYMS for t in folded)
+
+    def analysed(self, typed: str):
+        """The analysis of a typed word, or of its correction."""
+        return self.query.text(self.corrections.get(typed, typed))
 
     def node(self, node: Node, plan: Plan, negated: bool = False) -> Clause | None:
         if isinstance(node, Word | Phrase | Filter):
@@ -198,8 +206,7 @@ class Planner:
         return [schema.TITLE] if fieldname == schema.TITLE else list(WEIGHTS)
 
     def word(self, word: Word, plan: Plan, negated: bool) -> Clause | None:
-        text = self.corrections.get(word.text, word.text)
-        tokens = analyze(text)
+        tokens = self.analysed(word.text).stemmed
         parts, compounds = split_compounds(tokens)
         if not parts:
             return None
@@ -226,14 +233,14 @@ class Planner:
     def expand_prefix(self, prefix: str, fields: list[str]) -> list[str]:
         found: set[str] = set()
         for f in fields:
-            for term in self.reader.expand_prefix(f, prefix):
-                found.add(term.decode("utf-8") if isinstance(term, bytes) else term)
+            for term in self.lexicon.expand_prefix(f, prefix):
+                found.add(term)
                 if len(found) >= MAX_PREFIX_TERMS:
                     return sorted(found)
         return sorted(found)
 
     def phrase(self, phrase: Phrase, plan: Plan, negated: bool) -> Clause | None:
-        words = [t.text for t in split_compounds(analyze(phrase.text, stemmed=False))[0]]
+        words = self.query.text(phrase.text).words
         if not words:
             return None
         if not negated:
@@ -244,32 +251,28 @@ class Planner:
         return MatchAny(tuple(InOrder(f, tuple(words)) for f in fields))
 
     def filter_query(self, node: Filter, plan: Plan) -> Clause:
-        names = self.facet_names.get(node.field, {})
         # The index holds source names as source_name wrote them: `source:"Source : L'Opinion"`.
         value = source_name(node.value) if node.field == schema.SOURCE else node.value
-        key = schema.facet_key(value)
-        values = names.get(key, [])
+        values = self.lexicon.facet_values(node.field, schema.facet_key(value))
         if not values:
-            label = "source" if node.field == schema.SOURCE else "rubrique"
-            plan.notices.append(f"Aucune {label} « {node.value} » dans l’index.")
+            plan.notices.append(notices.unknown_facet(node.field, node.value))
             return Term(node.field, node.value)
         return MatchAny(tuple(Term(node.field, v) for v in values))
 
-    def forms(self, parsed: ParsedQuery) -> tuple[list[str], list[str]]:
+    def forms(self) -> tuple[list[str], list[str]]:
         """The query's words folded (stop words kept), and its stems (stop words out)."""
-        words = [w for w in parsed.positive() if isinstance(w, Word) and not w.prefix]
+        words = [w for w in self.query.parsed.positive() if isinstance(w, Word) and not w.prefix]
         folded: list[str] = []
         stems: list[str] = []
         for w in words:
-            text = self.corrections.get(w.text, w.text)
-            parts = split_compounds(analyze(text, stemmed=False, removestops=False))[0]
-            folded.extend(p.text for p in parts)
-            stems.extend(p.text for p in split_compounds(analyze(text))[0])
+            analysed = self.analysed(w.text)
+            folded.extend(analysed.words)
+            stems.extend(analysed.stems)
         return folded, stems
 
     def add_bonuses(self, folded: list[str], stems: list[str], plan: Plan) -> None:
         """Reward exact forms, words close together, and the exact sequence of stop words."""
-        for word in set(folded):
+        for word in dict.fromkeys(folded):  # in the query's order: the same tree every time
             plan.bonus.extend(Term(f, word, b) for f, b in self.bonuses.items())
         if plan.long:
             return

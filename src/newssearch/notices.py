@@ -1,0 +1,61 @@
+"""The French notices a search shows beside its results, written in this one place.
+
+The parser, the planner and SearchService say what happened (a parenthesis left
+open, an unknown source, a corrected word); the sentences are composed here.
+"""
+
+from __future__ import annotations
+
+from newssearch import schema
+
+EMPTY_QUERY = "Requête vide : tapez un ou plusieurs mots."
+UNCLOSED_PARENTHESIS = "Parenthèse non fermée : elle a été ignorée."
+EXTRA_PARENTHESIS = "Parenthèse fermante en trop : elle a été ignorée."
+UNCLOSED_QUOTES = "Guillemets non fermés : la suite est cherchée mot à mot."
+LONE_WILDCARD = "« * » seul ne cherche rien : ignoré."
+LEADING_WILDCARD = "Les jokers en début de mot ne sont pas pris en charge : ignorés."
+SHORT_PREFIX = "Un joker demande au moins 3 lettres avant « * »."
+PHRASE_AS_WORDS = "Aucun article ne contient l’expression exacte : résultats pour ses mots."
+NO_COMPLETE_MATCH = ("Aucun article ne contient tous les mots : "
+                     "voici ceux qui en contiennent une partie.")
+
+
+def too_deep(depth: int) -> str:
+    return f"Plus de {depth} parenthèses imbriquées : les suivantes sont ignorées."
+
+
+def unknown_field(name: str) -> str:
+    return (f"Champ inconnu « {name} » : cherché comme un mot. "
+            "Champs possibles : titre, source, rubrique.")
+
+
+def too_many_words(limit: int) -> str:
+    return f"Requête trop longue : seuls les {limit} premiers mots comptent."
+
+
+def truncated(limit: int) -> str:
+    return f"Requête tronquée à {limit} caractères."
+
+
+def excluded_alternative(whole: str, names: list[str], instead: str) -> str:
+    """``a OR -b`` reads as a, or anything without b: say so, and how to exclude b."""
+    quoted = [f"« {n} »" for n in names]
+    return (f"« {whole} » trouve aussi tous les articles sans {' ou sans '.join(quoted)} ; "
+            f"pour exclure {' et '.join(quoted)}, écrivez « {instead} ».")
+
+
+def unknown_facet(field: str, value: str) -> str:
+    label = "source" if field == schema.SOURCE else "rubrique"
+    return f"Aucune {label} « {value} » dans l’index."
+
+
+def some_complete(complete: int) -> str:
+    """Only ``complete`` articles have every word; partial matches follow them."""
+    many = complete > 1
+    return (f"Seul{'s' if many else ''} {complete} article{'s' if many else ''} "
+            f"contien{'nent' if many else 't'} tous les mots ; "
+            "les suivants n’en contiennent qu’une partie.")
+
+
+def corrected(typed: str, shown: str) -> str:
+    return f"Aucun résultat pour « {typed} » : résultats pour « {shown} »."
