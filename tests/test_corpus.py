@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from newssearch.corpus import Article, Corpus, Problem, load_corpus
+from newssearch.articles import Article, Corpus, Problem
+from newssearch.corpus import load_corpus
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SAFE_ID = re.compile(r"[A-Za-z0-9._~-]+")

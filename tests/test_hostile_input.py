@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 from click.testing import CliRunner
 
-from newssearch import indexer
+from newssearch import indexer, status
 from newssearch.cli import cli
 from newssearch.search import SearchService
 from newssearch.web import create_app
@@ -115,7 +115,7 @@ def test_hostile_corpus_is_reported_and_the_rest_indexed(hostile_build):
     warnings = warnings_of(result)
     missing = [(name, words) for name, words in REPORTED
                if not any(f"/{name}:" in w and words in w for w in warnings)]
-    stats = indexer.stats(index_dir)
+    stats = status.stats(index_dir)
     service = SearchService(index_dir)
     found = {i for i in INDEXED if service.article(i) is not None}
     print(f"\nhostile corpus: {len(REPORTED) + 1} bad inputs, {len(warnings)} warnings, "

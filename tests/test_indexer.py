@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newssearch import indexer, schema, store
+from newssearch import indexer, schema, status, store
 from newssearch.analysis import terms
 
 
@@ -208,7 +208,7 @@ def test_multiprocess_build_gives_the_same_index(tmp_path):
 
 
 def test_stats_describe_the_index(index_dir):
-    s = indexer.stats(index_dir)
+    s = status.stats(index_dir)
     assert s.documents == 4
     assert dict(s.sources) == {"AFP": 2, "Reuters": 1, "6Medias": 1}
     assert (s.first_date.isoformat(), s.last_date.isoformat()) == ("2019-12-20", "2023-09-13")

@@ -195,7 +195,7 @@ def test_a_rebuild_after_a_rollback_keeps_what_served_before_it(index_dir, corpu
 
 def test_updates_plan_keeps_articles_of_files_not_read(tmp_path):
     """The plan alone: an origin outside everything read is never touched."""
-    from newssearch.corpus import Corpus
+    from newssearch.articles import Corpus
     indexed = {"a": updates.Indexed("x", "/archive/2019.jsonl"),
                "b": updates.Indexed("y", str(tmp_path / "gone.jsonl"))}
     plan = updates.plan_update(indexed, Corpus((), (), 0), [tmp_path])

@@ -14,7 +14,7 @@ from newssearch.analysis import (
     stemmed_analyzer,
     terms,
 )
-from newssearch.corpus import Article
+from newssearch.articles import Article
 
 # postings.py and segments.py use internals of exactly this release.
 WHOOSH_VERSION = (2, 7, 5)

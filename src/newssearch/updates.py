@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from newssearch.corpus import Article, Corpus
+from newssearch.articles import Article, Corpus
 
 # Problems that flag a record but keep it: the file was still read in full.
 FLAGGED_ONLY = frozenset({"bad-field", "bad-url", "bad-date", "duplicate-id"})

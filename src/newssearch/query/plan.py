@@ -8,7 +8,7 @@ from typing import Protocol
 
 from newssearch import notices, schema
 from newssearch.analysis import HOMONYMS
-from newssearch.corpus import source_name
+from newssearch.articles import source_name
 from newssearch.highlight import MatchTerms
 from newssearch.query.analyse import AnalysedQuery, split_compounds
 from newssearch.query.parse import AllOf, AnyOf, Filter, Node, Not, Phrase, Word

@@ -1,0 +1,271 @@
+"""Reading one article file: plain text or Markdown, JSON, JSON lines, gzipped JSON lines."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import json
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterator
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+
+from newssearch.articles import Article, OnProblem, Problem, source_name
+
+Here = partial[Problem]  # a Problem with its path and line filled in
+
+# Longest suffix first, so that "x.jsonl.gz" is not taken for something else.
+_KINDS = ((".jsonl.gz", "jsonl"), (".jsonl", "jsonl"), (".json", "json"),
+          (".txt", "text"), (".md", "text"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+# json.loads turns "\ud800" into a lone surrogate, which UTF-8 cannot encode later.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._~-]{1,200}")
+_HEADING = re.compile(r"^#+(?:\s+|$)")
+_UPPER = "A-ZÀ-ÖØ-ÞŒŸ"
+_RUBRIC = re.compile(rf"(?P<rubric>[{_UPPER}]+(?:[ '’-][{_UPPER}]+)*)\s+[-–—]\s+(?=\S)")
+_RELATED = re.compile(
+    r"(?:[àa]\s+voir\s+[ée]galement|voir\s+aussi|(?:[àa]\s+)?lire\s+aussi)\b", re.IGNORECASE)
+# « À voir également sur Le HuffPost : » names a site; "sur notre site", "sur le même sujet" do not.
+_RELATED_SITE = re.compile(rf"(?i:{_RELATED.pattern})\s+(?i:sur)\s+(?P<site>(?i:(?:le|la|les)\s+"
+                           rf"|l['’])?[{_UPPER}0-9][^:\n,;!?«»]{{0,59}}?)\s*(?::|\Z)")
+# Paragraphs after a "Lire aussi" that are all this short are link titles, not article text.
+_LINK_MAX = 300
+# Fifty times the longest news article of our corpus (about 20,000): such a
+# file is a book, a dump or a mistake, and would slow every search that hits it.
+MAX_ARTICLE_CHARS = 1_000_000
+_JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
+               list: "an array", dict: "an object"}
+_INVALID = object()
+
+
+def article_kind(path: Path) -> str | None:
+    """Return "text", "json" or "jsonl" for an article file name, None for others."""
+    name = path.name.lower()
+    return next((kind for suffix, kind in _KINDS
+                 if name.endswith(suffix) and len(name) > len(suffix)), None)
+
+
+def os_problem(path: Path, exc: OSError) -> Problem:
+    if exc.errno == errno.ELOOP:
+        return Problem(str(path), None, "symlink-loop", "symbolic link loops; not followed")
+    if isinstance(exc, FileNotFoundError):
+        return Problem(str(path), None, "missing", "no such file or directory")
+    return Problem(str(path), None, "unreadable", f"cannot read: {exc.strerror or exc}")
+
+
+def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int | None, Article]]:
+    """Yield (line number or None, article) for each article in one file."""
+    here, kind, broken = partial(Problem, str(path), None), article_kind(path), None
+    try:
+        if path.name.lower().endswith(".gz"):
+            data, broken = _read_gzip(path)
+        else:
+            data = path.read_bytes()
+    except OSError as exc:
+        on_problem(os_problem(path, exc))
+        return
+    # A gzip broken before its first line is not an empty file: only the damage is reported.
+    text = _decode(here, data, on_problem) if data or not broken else None
+    if text is not None and kind in ("json", "jsonl"):
+        for line, where, value in _records(str(path), text, kind, on_problem):
+            record_here = partial(Problem, str(path), line)
+            if (article := _record_article(record_here, where, value, on_problem)) is not None:
+                yield line, article
+    elif text is not None and (article := _text_article(path, text, on_problem)) is not None:
+        yield None, article
+    if broken:
+        lines = data.count(b"\n")
+        on_problem(Problem(str(path), lines + 1, "bad-gzip", f"gzip data is corrupt or truncated "
+                           f"({broken}); kept the {lines} lines before it, skipped the rest"))
+
+
+def _read_gzip(path: Path) -> tuple[bytes, str | None]:
+    """Decompress what can be, returning the complete lines and what stopped it."""
+    chunks: list[bytes] = []
+    with open(path, "rb") as raw:
+        try:
+            with gzip.GzipFile(fileobj=raw) as stream:
+                # read1 decompresses one buffer at a time, so corruption loses only its part.
+                while chunk := stream.read1(1 << 16):
+                    chunks.append(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            data = b"".join(chunks)
+            return data[: data.rfind(b"\n") + 1], str(exc) or type(exc).__name__
+    return b"".join(chunks), None
+
+
+def _decode(here: Here, data: bytes, on_problem: OnProblem) -> str | None:
+    """Return the text of UTF-8 data, or report why it is skipped; never guess an encoding."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        problem = here("undecodable", "file is UTF-16 (byte-order mark); save it as UTF-8")
+    elif b"\x00" in data[:8192]:
+        problem = here("binary", "NUL bytes in the first 8 KB: this is not a text file")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            problem = here("undecodable", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at "
+                                          f"offset {exc.start}); convert the file to UTF-8")
+        else:
+            if text.strip():
+                return text
+            problem = here("empty", "file is empty")
+    on_problem(problem)
+    return None
+
+
+def _clean(text: str) -> str:
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SURROGATE.sub("\ufffd", text)
+    # The check is much faster than normalize on text that is already NFC, as most is.
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _paragraphs(text: str) -> str:
+    return "\n\n".join(p for p in (part.strip() for part in _BLANK_LINE.split(text)) if p)
+
+
+def _text_article(path: Path, text: str, on_problem: OnProblem) -> Article | None:
+    title, _, rest = _clean(text).strip().partition("\n")
+    paragraphs = _paragraphs(rest).split("\n\n")
+    section = ""
+    if (match := _RUBRIC.match(paragraphs[0])) and len(match["rubric"]) >= 3:
+        section = match["rubric"].lower()
+        paragraphs[0] = paragraphs[0][match.end():]
+    kept, site = _cut_related(paragraphs)
+    fields = {"title": _HEADING.sub("", title), "body": "\n\n".join(kept), "section": section,
+              "source": site}
+    return _article(path.stem, fields, partial(Problem, str(path), None), on_problem)
+
+
+def _cut_related(paragraphs: list[str]) -> tuple[list[str], str]:
+    """Cut the trailing related-links block, and lone "Lire aussi" lines mid-article.
+
+    Also return the site the block's first line names (« À voir également sur Le HuffPost »).
+    """
+    marks = {i for i, p in enumerate(paragraphs) if _RELATED.match(p)}
+    end = min((i for i in marks if all(len(p) <= _LINK_MAX for p in paragraphs[i + 1:])),
+              default=len(paragraphs))
+    named = _RELATED_SITE.match(paragraphs[end]) if end < len(paragraphs) else None
+    kept = [p for i, p in enumerate(paragraphs[:end]) if i not in marks and p]
+    return kept, named["site"] if named else ""
+
+
+def _records(path: str, text: str, kind: str, on_problem: OnProblem
+             ) -> Iterator[tuple[int | None, str, object]]:
+    """Yield (line, what it is, JSON value) for each record of a .json or .jsonl text."""
+    if kind == "json":
+        value = _parse_json(partial(Problem, path, None), text, on_problem)
+        if value == []:
+            on_problem(Problem(path, None, "empty", "file holds an empty list"))
+        if isinstance(value, list):
+            yield from ((None, f"item {n} of the list", item) for n, item in enumerate(value, 1))
+        elif value is not _INVALID:
+            yield None, "the file", value
+        return
+    # Only "\n" ends a record: str.splitlines would also split at U+2028 inside strings.
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.strip():
+            value = _parse_json(partial(Problem, path, number), line, on_problem)
+            if value is not _INVALID:
+                yield number, "the line", value
+
+
+def _parse_json(here: Here, text: str, on_problem: OnProblem) -> object:
+    try:
+        return json.loads(text, strict=False)  # control characters in strings are cleaned
+    except RecursionError:
+        on_problem(here("bad-json", "JSON is nested too deeply"))
+    except json.JSONDecodeError as exc:
+        line = here.args[1] or exc.lineno  # in a .json file, where the error is
+        on_problem(Problem(here.args[0], line, "bad-json",
+                           f"not valid JSON: {exc.msg} (column {exc.colno})"))
+    except ValueError as exc:  # e.g. an integer too long to convert
+        on_problem(here("bad-json", f"not valid JSON: {exc}"))
+    return _INVALID
+
+
+def _record_article(here: Here, where: str, record: object,
+                    on_problem: OnProblem) -> Article | None:
+    if not isinstance(record, dict):
+        kind = _JSON_TYPES.get(type(record), "null")
+        on_problem(here("bad-record", f"{where} holds {kind}, not an article object"))
+        return None
+
+    def text(value: object, name: str) -> str:
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return _clean(str(value))
+        if value is not None:
+            message = f"field {name!r} is {_JSON_TYPES.get(type(value))}, not a string; ignored"
+            on_problem(here("bad-field", message))
+        return ""
+
+    fields = {name: text(record.get(name), name)
+              for name in ("title", "lede", "body", "url", "source", "section")}
+    tags = record.get("tags") or []
+    tags = tags.split(",") if isinstance(tags, str) else tags
+    if not isinstance(tags, list):
+        tags = [text(tags, "tags")]
+    fields.update(body=_paragraphs(fields["body"] or text(record.get("text"), "text")),
+                  lede=_paragraphs(fields["lede"]), section=fields["section"].lower(),
+                  tags=tuple(dict.fromkeys(filter(None, (text(t, "tags").strip() for t in tags)))),
+                  date=_date(here, record, on_problem))
+    return _article(text(record.get("id"), "id"), fields, here, on_problem)
+
+
+def _date(here: Here, record: dict, on_problem: OnProblem) -> date | None:
+    """Return the day from "date", or else from "published_time" (its local day)."""
+    for name in ("date", "published_time"):
+        value = record.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, str) and (name != "date" or _DAY.fullmatch(value.strip())):
+            try:
+                return datetime.fromisoformat(value.strip()).date()
+            except ValueError:
+                pass
+        on_problem(here("bad-date", f"field {name!r} is not a valid date: {value!r:.60}"))
+    return None
+
+
+def _article(raw_id: str, fields: dict, here: Here, on_problem: OnProblem) -> Article | None:
+    """Build an article from cleaned fields, deriving a missing id or title."""
+    title, body = " ".join(fields.pop("title").split()), fields.pop("body")
+    if not title and not body:
+        on_problem(here("no-text", "the article has neither a title nor a body"))
+        return None
+    size = len(title) + len(body) + len(fields.get("lede", ""))
+    if size > MAX_ARTICLE_CHARS:
+        on_problem(here("too-large", f"the article has {size:,} characters, more than the "
+                                     f"{MAX_ARTICLE_CHARS:,} an article can have"))
+        return None
+    for name in ("url", "source", "section"):
+        fields[name] = fields.get(name, "").strip()
+    fields["source"] = source_name(fields["source"])
+    if fields["url"] and not fields["url"].lower().startswith(("http://", "https://")):
+        # The result page links to it: javascript: or data: must never become a link.
+        on_problem(here("bad-url", f"url {fields['url'][:60]!r} is not http(s); dropped"))
+        fields["url"] = ""
+    raw_id = raw_id.strip()
+    if _SAFE_ID.fullmatch(raw_id) and raw_id not in (".", ".."):
+        article_id = raw_id
+    else:  # unsafe in a URL, or missing: derive a stable one
+        seed = raw_id or fields["url"] or f"{title}\n{body}"
+        article_id = hashlib.sha1(seed.encode("utf-8")).hexdigest()[:16]
+    return Article(id=article_id, title=title or _title_from_body(body), body=body, **fields)
+
+
+def _title_from_body(body: str, limit: int = 80) -> str:
+    text = " ".join(body[: limit * 4].split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else text[:limit]
+    return cut.rstrip(" ,;:.-–—") + "…"
