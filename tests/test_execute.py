@@ -210,3 +210,39 @@ def test_fields_add_frequencies_before_saturating(opened):
             assert score[doc] == pytest.approx(want, rel=1e-4)
             checked += 1
     assert checked > 50
+
+
+def test_tables_of_a_changed_generation_reuse_segments_and_equal_fresh_ones(updated_index,
+                                                                          tmp_path, monkeypatch):
+    """A generation after a change reads only its new segments, and gets the same tables."""
+    import shutil
+
+    from newssearch import ingest, postings
+    from newssearch.articles import Article
+    from newssearch.query.execute import COLUMNS
+    index = tmp_path / "index"
+    shutil.copytree(updated_index, index, symlinks=True)
+    shared = postings.SegmentArrays()
+    before = WhooshIndex(index).snapshot()  # held: it closes its readers when collected
+    Tables(before.reader, shared)
+    ingest.submit(index, ingest.Change(
+        (Article(id="poussee", title="Une dépêche poussée", body="Le texte.", source="AFP"),),
+        deletes=("copie-3",)))
+    after = WhooshIndex(index).snapshot()
+    read: list[str] = []
+    real = postings._leaf_codes
+
+    def counted(leaf, name):
+        read.append(name)
+        return real(leaf, name)
+
+    monkeypatch.setattr(postings, "_leaf_codes", counted)
+    reused = Tables(after.reader, shared)
+    assert 0 < len(read) < len(COLUMNS) * len(after.reader.leaf_readers())  # new segments only
+    fresh = Tables(after.reader)
+    for name in COLUMNS:
+        assert [reused.labels[name][c] for c in reused.codes[name]] == \
+            [fresh.labels[name][c] for c in fresh.codes[name]]
+    assert (reused.live == fresh.live).all() and not reused.live.all()
+    for field in reused.lengths:
+        assert (reused.lengths[field] == fresh.lengths[field]).all()

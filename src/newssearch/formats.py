@@ -269,3 +269,15 @@ def _title_from_body(body: str, limit: int = 80) -> str:
     head = text[: limit + 1]
     cut = head.rsplit(" ", 1)[0] if " " in head else text[:limit]
     return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def json_lines(name: str, text: str, on_problem: OnProblem) -> Iterator[tuple[int, object]]:
+    """Yield (line number, JSON value) for each line of a JSON lines text; report bad lines."""
+    for line, _, value in _records(name, text, "jsonl", on_problem):
+        yield line or 0, value
+
+
+def record_article(name: str, line: int | None, where: str, record: object,
+                   on_problem: OnProblem) -> Article | None:
+    """The article of one JSON record, checked as a file's records are (``where`` says which)."""
+    return _record_article(partial(Problem, name, line), where, record, on_problem)

@@ -14,7 +14,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from newssearch import __version__, schema, segments, store
-from newssearch.articles import Corpus, Problem, one_spelling_per_source
+from newssearch.articles import Article, Corpus, Problem, one_spelling_per_source
 from newssearch.corpus import load_corpus
 from newssearch.postings import check_generation, open_index
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
@@ -248,6 +248,16 @@ def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence
         store.IndexMeta(SCHEMA_VERSION, store.now_iso(), documents, meta.sources,
                         __version__).write(build_dir)
     return documents
+
+
+def apply_locked(index_dir: Path, upserts: Sequence[Article], deletes: Sequence[str],
+                 origin: str) -> int:
+    """Add or replace ``upserts`` and remove ``deletes`` as one new generation; return the
+    articles it holds. The caller holds the writers' lock (ingest.py batches pushed writes)."""
+    ix, live, meta = open_index(index_dir)
+    ix.close()
+    return _change(index_dir, live, meta, deletes, upserts,
+                   {a.id: origin for a in upserts}, None)
 
 
 def rollback(index_dir: Path, *, wait: float = 10.0) -> tuple[Path, Path]:

@@ -10,13 +10,16 @@ is a diff of those functions:
   through ``W3TermsReader.matcher`` (``SegmentReader._terms``);
 - ``field_lengths``: ``W3PerDocReader.doc_field_length`` (``SegmentReader._perdoc``,
   ``whoosh3._lenfield``, ``LENGTHS_COLUMN``, ``util.numeric.byte_to_length``);
-- ``column``: ``reading.IndexReader.column_reader``;
-- ``document_frequencies``: ``SegmentReader.iter_field``.
+- ``live_documents``: ``W3PerDocReader.deleted_docs`` (``SegmentReader._perdoc``);
+- ``column_codes``: ``reading.IndexReader.column_reader``;
+- ``document_frequencies``: ``SegmentReader.iter_field``;
+- ``SegmentArrays``: ``SegmentReader._segment`` and ``W3Segment.segment_id``.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Iterable
@@ -83,43 +86,91 @@ def open_generation(index_dir: Path, generation: Path
 
 def live_documents(reader) -> np.ndarray:
     """Return a mask of the documents not deleted."""
-    live = np.zeros(reader.doc_count_all(), dtype=bool)
-    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    live = np.ones(reader.doc_count_all(), dtype=bool)
+    for leaf, offset in reader.leaf_readers():
+        if leaf.has_deletions():
+            live[offset + np.fromiter(leaf._perdoc.deleted_docs(), dtype=np.int64)] = False
     return live
 
 
-def field_lengths(reader, field: str) -> np.ndarray:
+class SegmentArrays:
+    """Arrays read from segments, kept across generations: a segment never changes once
+    written (deletions are the table of contents'), so a generation made by an update or
+    a pushed write reads only its new segments."""
+
+    def __init__(self):
+        self._items: dict[tuple[str, str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, leaf, what: str, name: str, read):
+        key = (leaf._segment.segment_id(), what, name)
+        found = self._items.get(key)
+        if found is None:
+            found = read(leaf, name)
+            with self._lock:
+                self._items[key] = found
+        return found
+
+    def keep(self, reader) -> None:
+        """Forget the segments this generation no longer has."""
+        live = {leaf._segment.segment_id() for leaf, _ in reader.leaf_readers()}
+        with self._lock:
+            for key in [k for k in self._items if k[0] not in live]:
+                del self._items[key]
+
+
+def field_lengths(reader, field: str, cache: SegmentArrays) -> np.ndarray:
     """Return each document's length in ``field``, as Whoosh stores it (one byte, lossy)."""
-    parts = []
-    for leaf, _ in reader.leaf_readers():
-        perdoc, name = leaf._perdoc, _lenfield(field)
-        # No column when no document of the segment has the field.
-        raw = perdoc.column_reader(name, LENGTHS_COLUMN).load() \
-            if perdoc.has_column(name) else b""
-        part = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
-        part[:len(raw)] = np.frombuffer(bytes(raw), dtype=np.uint8)[:len(part)]
-        parts.append(part)
+    parts = [cache.get(leaf, "lengths", field, _leaf_lengths) for leaf, _ in reader.leaf_readers()]
     return _LENGTH_OF_BYTE[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.float32)
 
 
-def column(reader, name: str) -> list[str]:
-    """Return a sortable column's value for every document, "" where it has none."""
+def _leaf_lengths(leaf, field: str) -> np.ndarray:
+    perdoc, name = leaf._perdoc, _lenfield(field)
+    # No column when no document of the segment has the field.
+    raw = perdoc.column_reader(name, LENGTHS_COLUMN).load() if perdoc.has_column(name) else b""
+    part = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
+    part[:len(raw)] = np.frombuffer(bytes(raw), dtype=np.uint8)[:len(part)]
+    return part
+
+
+def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np.ndarray]:
+    """Return a sortable column as sorted labels and each document's label number.
+
+    A document without a value has the label "". Each segment's labels and codes are
+    kept; a generation only merges the segments' sorted labels.
+    """
+    parts = [cache.get(leaf, "codes", name, _leaf_codes) for leaf, _ in reader.leaf_readers()]
+    if not parts:
+        return [""], np.zeros(0, dtype=np.int32)
+    labels = np.unique(np.concatenate([p[0] for p in parts]))
+    codes = [np.searchsorted(labels, p[0]).astype(np.int32)[p[1]] for p in parts]
+    return [str(x) for x in labels], np.concatenate(codes)
+
+
+def _leaf_codes(leaf, name: str) -> tuple[np.ndarray, np.ndarray]:
     values = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
-              for v in reader.column_reader(name)]
-    return values + [""] * (reader.doc_count_all() - len(values))
+              for v in leaf.column_reader(name)]
+    values += [""] * (leaf.doc_count_all() - len(values))
+    labels, codes = np.unique(np.array(values + [""], dtype=object), return_inverse=True)
+    return labels, codes[:-1].astype(np.int32)
 
 
-def document_frequencies(reader, fields: Iterable[str]) -> Counter[str]:
+def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) -> Counter[str]:
     """Count, for each word of these fields, the documents that hold it (summed over fields).
 
     Segment by segment: Whoosh's merged iteration over all of them took 10 s.
     """
-    df: Counter[bytes] = Counter()
+    df: Counter[str] = Counter()
     for leaf, _ in reader.leaf_readers():
         for fieldname in fields:
-            for word, info in leaf.iter_field(fieldname):
-                df[word] += info.doc_frequency()
-    return Counter({w.decode("utf-8"): n for w, n in df.items()})
+            df.update(cache.get(leaf, "df", fieldname, _leaf_frequencies))
+    return df
+
+
+def _leaf_frequencies(leaf, field: str) -> Counter[str]:
+    return Counter({word.decode("utf-8"): info.doc_frequency()
+                    for word, info in leaf.iter_field(field)})
 
 
 def _raw(leaf, field: str, text: str):

@@ -38,6 +38,7 @@ LOCK = ".lock"
 BUILD_PREFIX = ".build-"
 LINK_PREFIX = f".{CURRENT}."  # the new symlink, before it replaces the old one
 GEN_PREFIX = "gen-"
+SPOOL = ".incoming"  # writes pushed through the API, waiting for their commit (ingest.py)
 
 
 class IndexUnavailable(Exception):
@@ -116,7 +117,7 @@ def check_index_dir(index_dir: Path) -> None:
     if not index_dir.is_dir():
         raise IndexUnavailable(f"{index_dir} is not a directory.")
     foreign = [p.name for p in index_dir.iterdir()
-               if p.name not in (CURRENT, PREVIOUS, LOCK)
+               if p.name not in (CURRENT, PREVIOUS, LOCK, SPOOL)
                and not p.name.startswith((GEN_PREFIX, BUILD_PREFIX, LINK_PREFIX))]
     if foreign:
         raise IndexUnavailable(
@@ -148,6 +149,23 @@ def writer_lock(index_dir: Path, wait: float = 10.0) -> Iterator[None]:
     finally:
         # The kernel drops a flock when its holder dies, so a killed indexer
         # never leaves a stale lock behind.
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def try_writer_lock(index_dir: Path) -> Iterator[bool]:
+    """Take the writers' lock if it is free, without waiting; yield whether it was taken."""
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield True
+    finally:
         os.close(fd)
 
 

@@ -34,8 +34,9 @@ RELATED_TERMS = 12
 class Generation:
     """One opened index generation and what is computed once per generation."""
 
-    def __init__(self, ix, path: Path, toc: int):
+    def __init__(self, ix, path: Path, toc: int, segments: postings.SegmentArrays):
         self.ix, self.path, self.toc = ix, path, toc
+        self.segments = segments
         self._lock = threading.Lock()
         self._vocabulary: Vocabulary | None = None
         self._facet_names: dict[str, dict[str, list[str]]] | None = None
@@ -70,14 +71,16 @@ class Generation:
     def tables(self) -> Tables:
         with self._lock:
             if self._tables is None:
-                self._tables = Tables(self.searcher().reader())
+                reader = self.searcher().reader()
+                self._tables = Tables(reader, self.segments)
+                self.segments.keep(reader)
         return self._tables
 
     def vocabulary(self) -> Vocabulary:
         with self._lock:
             if self._vocabulary is None:
                 self._vocabulary = Vocabulary(postings.document_frequencies(
-                    self.searcher().reader(), schema.EXACT_FIELDS))
+                    self.searcher().reader(), schema.EXACT_FIELDS, self.segments))
         return self._vocabulary
 
     def facet_names(self) -> dict[str, dict[str, list[str]]]:
@@ -107,6 +110,7 @@ class WhooshIndex:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._generation: Generation | None = None
+        self._segments = postings.SegmentArrays()
 
     def snapshot(self) -> WhooshSnapshot:
         try:
@@ -139,9 +143,9 @@ class WhooshIndex:
             gen = self._generation
             if gen is None or gen.path != path:
                 ix, path, _ = postings.open_index(self.index_dir)
-                gen = Generation(ix, path, ix.latest_generation())
+                gen = Generation(ix, path, ix.latest_generation(), self._segments)
             elif gen.toc != gen.ix.latest_generation():
-                gen = Generation(gen.ix, gen.path, gen.ix.latest_generation())
+                gen = Generation(gen.ix, gen.path, gen.ix.latest_generation(), self._segments)
             # The previous generation is not closed: a request may still be reading it.
             self._generation = gen
         return gen

@@ -41,22 +41,20 @@ CACHE_BYTES = 64 * 1024 * 1024
 class Tables:
     """What every query reads, computed once per index generation: lengths and columns."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, segments: postings.SegmentArrays | None = None):
+        segments = segments if segments is not None else postings.SegmentArrays()
         self.size = reader.doc_count_all()
         self.live = postings.live_documents(reader)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         for field in schema.TEXT_FIELDS:
-            self.lengths[field] = postings.field_lengths(reader, field)
+            self.lengths[field] = postings.field_lengths(reader, field, segments)
             self.average[field] = (reader.field_length(field) / self.size) or 1.0
         # Columns as integer codes into sorted label lists; "" when a document has none.
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, np.ndarray] = {}
         for name in COLUMNS:
-            values = postings.column(reader, name)
-            labels, codes = np.unique(np.array(values, dtype=object), return_inverse=True)
-            self.labels[name] = [str(x) for x in labels]
-            self.codes[name] = codes.astype(np.int32)
+            self.labels[name], self.codes[name] = postings.column_codes(reader, name, segments)
         self.days = np.array([int(d.replace("-", "")) if d else 0
                               for d in self.labels[schema.DAY]],
                              dtype=np.int32)[self.codes[schema.DAY]]
