@@ -201,3 +201,16 @@ def test_updates_plan_keeps_articles_of_files_not_read(tmp_path):
     plan = updates.plan_update(indexed, Corpus((), (), 0), [tmp_path])
     assert [r.ids for r in plan.removals] == [("b",)]
     assert os.path.lexists("/archive/2019.jsonl") is False  # gone, but not from a source read
+
+
+def test_segments_get_new_names_even_if_the_random_module_was_seeded(index_dir, tmp_path):
+    """Whoosh names segments with the random module; a seeded one must not make a new
+    segment overwrite one that the live and previous generations share by hard link."""
+    import random
+    for n in range(3):
+        live = store.current_generation(index_dir)
+        before = digests(live)
+        random.seed(20261201)
+        indexer.update([write_jsonl(tmp_path / f"jour{n}.jsonl", [NEW[n]])], index_dir)
+        assert digests(live) == before
+    assert {a["id"] for a in NEW[:3]} <= ids(index_dir)

@@ -13,11 +13,14 @@ upgrade is a diff of those:
 
 - ``FastSegmentWriter``: ``whoosh.writing.SegmentWriter.__init__`` and
   ``_flush_segment`` (``perdocwriter``, ``fieldwriter``, ``pool``, ``docnum``);
+- ``UniqueSegments``: ``whoosh.codec.whoosh3.W3Codec.new_segment`` and
+  ``W3Segment._random_id``;
 - ``TermPool``: ``whoosh.writing.PostingPool`` (``add``, ``iter_postings``,
   ``cleanup``, ``currentsize``);
 - ``write_postings``: ``whoosh.codec.base.FieldWriter.add_postings`` and
   ``whoosh.codec.whoosh3.W3PostingsWriter.add_posting`` (``_ids``, ``_weights``,
   ``_values``, ``_blocklimit``, ``_write_block``, ``_minlength``, ``_maxlength``);
+- ``merge_tiers``: ``whoosh.writing.MERGE_SMALL``;
 - ``write_all``: ``whoosh.multiproc.MpWriter._commit`` (``_close_segment``,
   ``_commit_toc``, ``_finish``, ``_finalize_segment``).
 """
@@ -29,9 +32,12 @@ import gc
 import itertools
 import multiprocessing
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3Segment
+from whoosh.reading import SegmentReader
+from whoosh.util import IDCHARS
 from whoosh.writing import SegmentWriter
 
 from newssearch.processes import die_with_parent
@@ -64,7 +70,7 @@ class FastSegmentWriter(SegmentWriter):
 
     def __init__(self, ix):
         super().__init__(ix, _lk=False, limitmb=NO_SPILL_MB, compound=False,
-                         codec=W3Codec(compression=0))
+                         codec=UniqueSegments(W3Codec(compression=0)))
         self.pool = TermPool()
         self.lengths: dict[str, dict[int, int]] = {}
         add_field = self.perdocwriter.add_field
@@ -80,6 +86,31 @@ class FastSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         write_postings(self.fieldwriter, self.schema, self.lengths, self.pool.iter_postings())
         self.fieldwriter.close()
+
+
+class UniqueSegments:
+    """A W3Codec whose new segments take their ids from os.urandom.
+
+    Whoosh draws segment ids from the random module, whose state a test framework
+    (or any caller) may have seeded: two writers drawing the same id write files of
+    the same names, and since a new generation starts from hard links to the live
+    one's files, that would overwrite a segment of the live generation in place.
+    Only the writer holds this wrapper; the segment keeps the plain codec, so the
+    table of contents unpickles with Whoosh alone.
+    """
+
+    def __init__(self, codec: W3Codec):
+        self._codec = codec
+
+    def __getattr__(self, name: str):
+        return getattr(self._codec, name)
+
+    def new_segment(self, storage, indexname: str) -> W3Segment:
+        taken = set(storage.list())
+        while True:
+            segid = "".join(secrets.choice(IDCHARS) for _ in range(16))
+            if not any(name.startswith(f"{indexname}_{segid}") for name in taken):
+                return W3Segment(self._codec, indexname, segid=segid)
 
 
 class TermPool:
@@ -152,6 +183,35 @@ def write_postings(fw, schema, lengths: dict[str, dict[int, int]], postings) -> 
         fw.finish_term()
     if lastfield is not None:
         fw.finish_field()
+
+
+# A tier holds segments within a factor of ten in size; this many in one tier are merged.
+MERGE_FACTOR = 10
+
+
+def merge_tiers(writer, segments: list) -> list:
+    """Merge the segments of a tier once it has MERGE_FACTOR of them; return the others.
+
+    Pushed writes add one small segment per commit. Whoosh's MERGE_SMALL would in
+    time merge the rebuild's big segments too, rewriting the whole index inside one
+    write; here a segment only ever merges with its peers, so each document is
+    rewritten about once per tenfold growth, and a tier holds at most ten segments.
+    (Mirrors whoosh.writing.MERGE_SMALL's use of SegmentReader and add_reader.)
+    """
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        live = segment.doc_count_all() - segment.deleted_count()
+        tiers.setdefault(len(str(max(live, 1))), []).append(segment)
+    kept = []
+    for tier in tiers.values():
+        if len(tier) < MERGE_FACTOR:
+            kept.extend(tier)
+            continue
+        for segment in tier:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+    return kept
 
 
 def new_writer(ix) -> SegmentWriter:
