@@ -111,3 +111,52 @@ def test_empty_query_response_matches_schema(schema, query: dict):
     response = case.call()
     assert response.status_code == 200
     case.validate_response(response, checks=CHECKS)
+
+
+WRITE_KEY = "clé-de-fuzz"
+WRITES = [(path, method, mode) for path, method in (("/api/articles", "POST"),
+                                                    ("/api/articles/{id}", "PUT"),
+                                                    ("/api/articles/{id}", "DELETE"))
+          for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
+
+
+@pytest.fixture
+def write_schema(index_dir: Path, tmp_path: Path):
+    """The OpenAPI description with the write API on, bound to the app."""
+    (tmp_path / "keys").write_text(WRITE_KEY + "\n", "utf-8")
+    app = create_app({"INDEX_DIR": str(index_dir), "API_KEY_FILE": str(tmp_path / "keys"),
+                      "WRITE_WAIT": 1.0})
+    app.logger.disabled = True
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.mark.parametrize(("path", "method", "mode"), WRITES,
+                         ids=[f"{m}-{p}-{g.value}" for p, m, g in WRITES])
+def test_write_api_matches_its_openapi_description(write_schema, path, method, mode):
+    operation = write_schema[path][method]
+    statuses: Counter[int] = Counter()
+    failures: list[str] = []
+
+    calls = Counter[str]()
+
+    @settings(max_examples=20, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case) -> None:
+        calls["all"] += 1
+        keyed = calls["all"] % 4 != 0  # every fourth call without the key
+        headers = {"Authorization": f"Bearer {WRITE_KEY}"} if keyed else {}
+        response = case.call(headers=headers)
+        statuses[response.status_code] += 1
+        if not keyed:
+            assert response.status_code == 401
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except FailureGroup as group:
+            failures.extend(f"{f.title}: {f.message[:300]} (body {str(case.body)[:200]})"
+                            for f in group.exceptions)
+
+    check()
+    print(f"\nfuzz {method} {path} ({mode.value}): statuses {dict(sorted(statuses.items()))}")
+    assert not [s for s in statuses if s >= 500]
+    assert failures == []

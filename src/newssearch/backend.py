@@ -13,10 +13,11 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
+from newssearch.articles import Article
 from newssearch.query.plan import Lexicon
 from newssearch.query.rank import Ranked
 from newssearch.query.tree import Clause, InOrder
-from newssearch.records import FacetValue, IndexInfo, StoredArticle
+from newssearch.records import FacetValue, IndexInfo
 from newssearch.spelling import Vocabulary
 
 
@@ -48,16 +49,16 @@ class Snapshot(Lexicon, Protocol):
     def facets(self, ranked: Ranked, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
         """Count the sections, sources and years of all the articles ranked."""
 
-    def stored(self, doc: object) -> StoredArticle:
+    def stored(self, doc: object) -> Article:
         """The stored article behind one of ``Ranked.docs``."""
 
-    def article(self, article_id: str) -> StoredArticle | None:
+    def article(self, article_id: str) -> Article | None:
         """The article with this id, if the index holds it."""
 
     def surface_form(self, folded: str, titles_only: bool = False) -> str:
         """How the articles write a folded word: ``presidentielle`` -> ``présidentielle``."""
 
-    def related(self, article_id: str, limit: int) -> list[tuple[StoredArticle, float]]:
+    def related(self, article_id: str, limit: int) -> list[tuple[Article, float]]:
         """Articles like this one, best first, without its republished copies."""
 
 
@@ -75,7 +76,7 @@ class Index(Protocol):
 
 
 def documents(snapshot: Snapshot, ranked: Ranked, first: int, last: int
-              ) -> Iterator[tuple[StoredArticle, float, int]]:
+              ) -> Iterator[tuple[Article, float, int]]:
     """Yield (article, score, duplicates) for ranks ``first`` to ``last`` of a ranking."""
     for i in range(first, min(last, len(ranked.docs))):
         yield snapshot.stored(ranked.docs[i]), float(ranked.scores[i]), int(ranked.duplicates[i])

@@ -21,6 +21,7 @@ from newssearch.schema import SCHEMA_VERSION, build_schema, document
 from newssearch.updates import Indexed, Removal, Spared, plan_update
 
 Progress = Callable[[int, int], None]
+PUSHED = "api"  # the origin of articles pushed through the write API (ingest.py)
 # One indexing process per core: Whoosh is pure Python, so one process uses one core.
 DEFAULT_PROCS = min(os.cpu_count() or 1, 8)
 
@@ -47,6 +48,7 @@ class BuildReport:
     spared: tuple[Spared, ...] = ()
     unknown: tuple[str, ...] = ()  # ids a delete was given that the index did not hold
     documents: int = 0  # in the index afterwards
+    pushed: int = 0  # articles pushed through the API that a rebuild kept
 
     @property
     def rate(self) -> float:
@@ -88,14 +90,17 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
     with store.writer_lock(index_dir, wait):
         leftovers = store.remove_leftovers(index_dir)
         corpus = _read(sources, on_problem)
-        total = len(corpus.articles)
+        # Articles pushed through the API have no file to be rebuilt from: they stay.
+        pushed = _pushed(index_dir, {a.id for a in corpus.articles})
+        articles = corpus.articles + pushed
+        total = len(articles)
         if not force:
             _refuse_to_shrink(index_dir, total)
         with _new_generation(index_dir) as build_dir:
             ix = whoosh_index.create_in(str(build_dir), build_schema())
-            origins = corpus.origins
+            origins = {**{a.id: PUSHED for a in pushed}, **corpus.origins}
             segments.write_all(
-                ix, segments.documents_of(corpus.articles,
+                ix, segments.documents_of(articles,
                                           lambda a: document(a, origins.get(a.id, ""))),
                 total, procs=procs, limitmb=limitmb, progress=progress)
             ix.close()
@@ -105,7 +110,27 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
         generation = store.current_generation(index_dir)
     return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
                        added=total, leftovers=tuple(leftovers), skipped=_skipped(corpus),
-                       documents=total)
+                       documents=total, pushed=len(pushed))
+
+
+def _pushed(index_dir: Path, read: set[str]) -> tuple[Article, ...]:
+    """The live index's articles pushed through the API, but those the sources hold."""
+    if store.current_generation(index_dir) is None:
+        return ()
+    try:
+        ix, _, _ = open_index(index_dir)
+    except store.IndexUnavailable:
+        return ()  # an index this version cannot read: nothing to carry over
+    try:
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            origins = reader.column_reader(schema.ORIGIN)
+            kept = (schema.stored_article(searcher.stored_fields(d))
+                    for d in reader.all_doc_ids() if origins[d] == PUSHED)
+            return tuple(a for a in kept if a.id not in read)
+    finally:
+        ix.close()
+
 
 
 def _refuse_to_shrink(index_dir: Path, total: int) -> None:
@@ -237,7 +262,7 @@ def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence
                     writer.update_document(**document(article, origins.get(article.id, "")))
                     if progress is not None:
                         progress(n, len(write))
-                writer.commit()
+                writer.commit(mergetype=segments.merge_tiers)
             except BaseException:
                 with contextlib.suppress(Exception):
                     writer.cancel()

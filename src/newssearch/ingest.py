@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -28,12 +29,13 @@ from newssearch.articles import Article
 
 SPOOL = store.SPOOL
 CLAIMED = ".claimed"
-ORIGIN = "api"  # the origin of pushed articles: no file has authority over them
+ORIGIN = indexer.PUSHED  # no file has authority over pushed articles
 # A committer waits this long for concurrent writes to join its batch.
 LINGER = 0.005
 MAX_BATCH = 5000  # articles per commit, so that a commit stays short
 POLL = 0.005
 _counter = itertools.count()
+_WRITE = re.compile(r"\d{20}-\d+-\d+-\d+\.json(?:\.claimed)?")
 
 
 class WriteBusy(Exception):
@@ -64,7 +66,13 @@ def submit(index_dir: Path, change: Change, wait: float = 10.0) -> None:
     while pending.exists() or claimed.exists():
         with store.try_writer_lock(index_dir) as locked:
             if locked:
-                commit(index_dir)
+                try:
+                    commit(index_dir)
+                except BaseException:
+                    # Not stored: take it back, so that it cannot land after its refusal.
+                    pending.unlink(missing_ok=True)
+                    claimed.unlink(missing_ok=True)
+                    raise
                 continue
         if time.monotonic() >= deadline and _withdraw(pending):
             raise WriteBusy(f"another writer has held {index_dir} for {wait:g} s "
@@ -83,7 +91,7 @@ def commit(index_dir: Path) -> int:
     taken: list[Path] = []
     changes: list[Change] = []
     articles = 0
-    for path in sorted(spool.glob("*.json*"), key=_arrival):
+    for path in sorted(_spooled(spool), key=_arrival):
         if not path.name.endswith(CLAIMED):
             claimed = path.with_name(path.name + CLAIMED)
             try:
@@ -137,6 +145,11 @@ def _withdraw(pending: Path) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def _spooled(spool: Path) -> list[Path]:
+    """The writes waiting in the spool, claimed or not (not those still being written)."""
+    return [p for p in spool.iterdir() if _WRITE.fullmatch(p.name)]
 
 
 def _arrival(path: Path) -> tuple[int, str]:

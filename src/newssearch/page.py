@@ -4,11 +4,12 @@ whole articles."""
 from __future__ import annotations
 
 from newssearch import schema
+from newssearch.articles import Article
 from newssearch.highlight import MatchTerms, highlight, snippet
-from newssearch.records import ArticleView, Hit, StoredArticle
+from newssearch.records import ArticleView, Hit
 
 
-def hit(article: StoredArticle, match: MatchTerms | None, score: float = 0.0,
+def hit(article: Article, match: MatchTerms | None, score: float = 0.0,
         duplicates: int = 0) -> Hit:
     """One result; marked and with a snippet unless ``match`` is None (evaluation runs)."""
     text = schema.full_text(article.lede, article.body)
@@ -20,7 +21,7 @@ def hit(article: StoredArticle, match: MatchTerms | None, score: float = 0.0,
         score=round(score, 4), duplicates=duplicates)
 
 
-def related_hit(article: StoredArticle, score: float) -> Hit:
+def related_hit(article: Article, score: float) -> Hit:
     """An article listed under another: its headline, no snippet."""
     return Hit(id=article.id, title=article.title,
                title_html=highlight(article.title, MatchTerms()), snippet_html="",
@@ -28,7 +29,7 @@ def related_hit(article: StoredArticle, score: float) -> Hit:
                section=article.section, score=round(score, 4))
 
 
-def article_view(article: StoredArticle, match: MatchTerms) -> ArticleView:
+def article_view(article: Article, match: MatchTerms) -> ArticleView:
     """A whole article, its headline, lede and paragraphs marked with the query's words."""
     return ArticleView(
         id=article.id, title=article.title, title_html=highlight(article.title, match),

@@ -48,21 +48,6 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
-class StoredArticle:
-    """An article as the index stores it, whichever backend holds it."""
-
-    id: str
-    title: str
-    lede: str
-    body: str
-    url: str
-    date: date | None
-    source: str
-    section: str
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class Hit:
     """One result, with its title and snippet already escaped and marked."""
 
@@ -190,3 +175,30 @@ class ApiError:
     def to_json(self) -> dict:
         # The status travels in the response line, not in the body.
         return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """What became of one article of a pushed body."""
+
+    position: int  # its place in the body: 1 for a single article, the line for JSON lines
+    id: str | None
+    status: str  # "accepted" or "rejected"
+    reason: str = ""  # the reason code `newssearch index` reports (bad-json, no-text, …)
+    message: str = ""
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """The answer to a push: how many articles were stored, how many refused, and each one."""
+
+    accepted: int
+    rejected: int
+    results: tuple[ArticleResult, ...]
+
+    def to_json(self) -> dict:
+        return {"accepted": self.accepted, "rejected": self.rejected,
+                "results": [r.to_json() for r in self.results]}

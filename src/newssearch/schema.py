@@ -116,3 +116,14 @@ def document(article: Article, origin: str = "") -> dict[str, object]:
     if article.tags:
         doc[TAGS] = ",".join(article.tags)
     return doc
+
+
+def stored_article(fields: dict) -> Article:
+    """The article a document's stored fields hold: what document() stored of it."""
+    day = fields.get(DATE)
+    return Article(
+        id=fields[ID], title=fields.get(TITLE) or "",
+        body=fields.get(BODY) or "", lede=fields.get(LEDE) or "",
+        date=day.date() if day else None, url=fields.get(URL) or "",
+        source=fields.get(SOURCE) or "", section=fields.get(SECTION) or "",
+        tags=tuple(t for t in (fields.get(TAGS) or "").split(",") if t))

@@ -11,7 +11,7 @@ import math
 import time
 from pathlib import Path
 
-from newssearch import notices, page, spelling
+from newssearch import notices, page, schema, spelling
 from newssearch.analysis import terms
 from newssearch.backend import Index, Snapshot, documents
 from newssearch.query import run
@@ -34,8 +34,9 @@ from newssearch.whoosh_backend import WhooshIndex
 class SearchService:
     """Search one index; follows rebuilds and updates without a restart."""
 
-    def __init__(self, index: Path | Index):
-        self.index: Index = WhooshIndex(index) if isinstance(index, str | Path) else index
+    def __init__(self, index_dir: Path, index: Index | None = None):
+        self.index_dir = Path(index_dir)
+        self.index: Index = index if index is not None else WhooshIndex(self.index_dir)
 
     def snapshot(self) -> Snapshot:
         """Return the live generation (raises IndexUnavailable, saying why)."""
@@ -135,6 +136,17 @@ class SearchService:
     def _shown(snapshot: Snapshot, corrections: dict[str, str]) -> dict[str, str]:
         """Corrections in their accented form, as the articles write them."""
         return {typed: snapshot.surface_form(folded) for typed, folded in corrections.items()}
+
+    def has(self, article_id: str) -> bool:
+        """Whether the index holds an article with this id."""
+        with self.index.reading():
+            return self.snapshot().article(article_id) is not None
+
+    def source_spelling(self, name: str) -> str | None:
+        """How the index already writes a source (``AFP`` for ``afp``), if it has it."""
+        with self.index.reading():
+            known = self.snapshot().facet_values(schema.SOURCE, schema.facet_key(name))
+        return known[0] if known else None
 
     def article(self, article_id: str, q: str = "") -> ArticleView | None:
         """Return one article, with the words of ``q`` marked."""

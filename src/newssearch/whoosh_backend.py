@@ -20,11 +20,12 @@ from whoosh import index as whoosh_index
 
 from newssearch import postings, schema, store
 from newssearch.analysis import analyze
+from newssearch.articles import Article
 from newssearch.query.bm25 import idf
 from newssearch.query.execute import Engine, PostingCache, Tables
 from newssearch.query.rank import Ranked, facets, rank, rescore
 from newssearch.query.tree import BM25F, AllDocuments, Clause, InOrder, MatchAll, MatchAny, Term
-from newssearch.records import FacetValue, IndexInfo, StoredArticle
+from newssearch.records import FacetValue, IndexInfo
 from newssearch.spelling import Vocabulary
 
 # More like this: the article's words that say most about it, as Whoosh's more_like takes.
@@ -210,12 +211,12 @@ class WhooshSnapshot:
     def facets(self, ranked: Ranked, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
         return facets(self.engine.tables, ranked.matches, collapse)
 
-    def stored(self, doc: object) -> StoredArticle:
-        return _article(self.searcher.stored_fields(int(doc)))  # type: ignore[call-overload]
+    def stored(self, doc: object) -> Article:
+        return schema.stored_article(self.searcher.stored_fields(int(doc)))  # type: ignore
 
-    def article(self, article_id: str) -> StoredArticle | None:
+    def article(self, article_id: str) -> Article | None:
         fields = self.searcher.document(**{schema.ID: article_id})
-        return _article(fields) if fields is not None else None
+        return schema.stored_article(fields) if fields is not None else None
 
     def surface_form(self, folded: str, titles_only: bool = False) -> str:
         """Read from the headlines of three articles with the word, then from their texts."""
@@ -240,7 +241,7 @@ class WhooshSnapshot:
         # A word always capitalised is a name (Macron); otherwise the common noun's form.
         return (lower or forms).most_common(1)[0][0]
 
-    def related(self, article_id: str, limit: int) -> list[tuple[StoredArticle, float]]:
+    def related(self, article_id: str, limit: int) -> list[tuple[Article, float]]:
         """More like this on the engine: the article's most telling words, any of them.
 
         Its republished copies share its headline key and are left out, as collapsing
@@ -269,12 +270,3 @@ class WhooshSnapshot:
         return [(self.stored(doc), float(score))
                 for doc, score in zip(ranked.docs[:limit], ranked.scores[:limit], strict=True)]
 
-
-def _article(fields: dict) -> StoredArticle:
-    day = fields.get(schema.DATE)
-    return StoredArticle(
-        id=fields[schema.ID], title=fields.get(schema.TITLE) or "",
-        lede=fields.get(schema.LEDE) or "", body=fields.get(schema.BODY) or "",
-        url=fields.get(schema.URL) or "", date=day.date() if day else None,
-        source=fields.get(schema.SOURCE) or "", section=fields.get(schema.SECTION) or "",
-        tags=tuple(t for t in (fields.get(schema.TAGS) or "").split(",") if t))

@@ -84,6 +84,9 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, forc
     else:
         click.echo(f"Indexed {report.indexed} articles in {report.seconds:.2f} s "
                    f"({report.rate:.0f} articles/s) into {index_dir}.")
+        if report.pushed:
+            click.echo(f"Kept {plural(report.pushed, 'article')} pushed through the write API "
+                       "(they have no file to be rebuilt from; delete them by id).")
     if report.skipped:
         reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
         click.echo(f"Skipped or flagged: {reasons}.")

@@ -119,29 +119,51 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
               show_default=True, help="Server processes (one per core).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
               help="Worker threads per process.")
-def serve(index_dir: Path, host: str, port: int, workers: int, threads: int) -> None:
+@click.option("--api-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="NEWSSEARCH_API_KEY_FILE",
+              help="Keys that may write, one a line (env NEWSSEARCH_API_KEY_FILE); without it "
+                   "the write API does not exist.")
+@click.option("--write-wait", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
+              help="Seconds a write waits for another indexer before it is refused (503).")
+def serve(index_dir: Path, host: str, port: int, workers: int, threads: int,
+          api_key_file: Path | None, write_wait: float) -> None:
     """Serve the search page and the JSON API with waitress.
+
+    With --api-key-file, POST /api/articles, PUT and DELETE /api/articles/ID take
+    articles pushed with `Authorization: Bearer KEY`.
 
     Example:
 
         newssearch serve --index index --port 8000 --workers 2
+        newssearch serve --index /srv/newssearch --api-key-file /etc/newssearch/keys
     """
-    from newssearch import server
+    from newssearch import ingest, server
+    from newssearch.apikeys import ApiKeys, KeysUnreadable
     from newssearch.web import create_app
 
+    config: dict[str, object] = {"INDEX_DIR": str(index_dir), "WRITE_WAIT": write_wait}
+    if api_key_file is not None:
+        try:
+            ApiKeys(api_key_file)
+        except KeysUnreadable as e:
+            raise click.ClickException(str(e)) from e
+        config["API_KEY_FILE"] = str(api_key_file)
+        try:  # writes a killed server had spooled but not committed
+            ingest.drain(index_dir, wait=write_wait)
+        except (store.IndexUnavailable, store.IndexBusy) as e:
+            click.echo(f"warning: pending writes not committed yet: {e}", err=True)
     try:
         sock = server.listen(host, port)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e}") from e
     port = sock.getsockname()[1]
+    writes = ", writes with a key" if api_key_file else ""
     click.echo(f"Serving {index_dir} on http://{host}:{port}/ with {workers} process(es) "
-               f"of {threads} threads (Ctrl-C to stop)", err=True)
+               f"of {threads} threads{writes} (Ctrl-C to stop)", err=True)
 
     def make_app():
-        app = create_app({"INDEX_DIR": str(index_dir)})
+        app = create_app(config)
         app.extensions["newssearch"].warm_up()
         return app
 
     server.serve(make_app, sock, workers, threads)
-
-

@@ -9,10 +9,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+from newssearch.apikeys import ApiKeys
+from newssearch.ingest import WriteBusy
 from newssearch.records import BadRequest
 from newssearch.search import SearchService
 from newssearch.store import IndexUnavailable
-from newssearch.web import api, errors, headers, pages
+from newssearch.submissions import BadBody, Publisher
+from newssearch.web import api, errors, headers, pages, writes
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # a body larger than this gets 413
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -29,10 +34,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["newssearch"] = SearchService(Path(app.config["INDEX_DIR"]))
+    service = app.extensions["newssearch"] = SearchService(Path(app.config["INDEX_DIR"]))
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    if app.config.get("API_KEY_FILE"):
+        # Writes exist only behind a key: without one, PUT and DELETE get 405 as before.
+        app.extensions["newssearch.keys"] = ApiKeys(Path(app.config["API_KEY_FILE"]))
+        app.extensions["newssearch.publisher"] = Publisher(
+            service, float(app.config.get("WRITE_WAIT", 10.0)))
+        if app.config.get("MAX_CONTENT_LENGTH") is None:
+            app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+        app.register_blueprint(writes.bp)
+        app.register_error_handler(BadBody, errors.bad_body)
+        app.register_error_handler(WriteBusy, errors.write_busy)
     app.register_error_handler(BadRequest, errors.bad_request)
     app.register_error_handler(IndexUnavailable, errors.index_unavailable)
     app.register_error_handler(HTTPException, errors.http_error)

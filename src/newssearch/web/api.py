@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from newssearch.records import ApiError, Completions, Health
 from newssearch.web.context import service
 from newssearch.web.errors import error_response
-from newssearch.web.openapi import SPEC
+from newssearch.web.openapi import spec
 from newssearch.web.params import search_request
 
 bp = Blueprint("api", __name__)
@@ -42,4 +42,4 @@ def health():
 @bp.get("/api/openapi.json")
 def openapi():
     # A fixed document written as data, not a record of anything the service returns.
-    return jsonify(SPEC)
+    return jsonify(spec(writes="newssearch.keys" in current_app.extensions))

@@ -6,11 +6,14 @@ from flask import jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from newssearch.ingest import WriteBusy
 from newssearch.records import ApiError, BadRequest
 from newssearch.store import IndexUnavailable
+from newssearch.submissions import BadBody
 
 _TITLES = {400: "Requête invalide", 404: "Page introuvable", 503: "Index indisponible"}
 _MESSAGES = {404: "Page introuvable.", 405: "Méthode non permise.",
+             413: "Requête trop volumineuse : 10 Mo au plus.",
              500: "Erreur interne du serveur."}
 
 
@@ -45,3 +48,14 @@ def http_error(e: HTTPException) -> ResponseReturnValue:
     # Keep the exception's headers: a 405 must say which methods are allowed.
     headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
     return error_response(ApiError(status, e.name.lower().replace(" ", "_"), message), headers)
+
+
+def bad_body(e: BadBody) -> ResponseReturnValue:
+    return error_response(ApiError(e.status, e.code, e.message))
+
+
+def write_busy(e: WriteBusy) -> ResponseReturnValue:
+    return error_response(ApiError(503, "index_busy",
+                                   "Un autre indexeur écrit dans l’index (une reconstruction ?) : "
+                                   "rien n’a été enregistré, réessayez."),
+                          [("Retry-After", str(e.retry_after))])

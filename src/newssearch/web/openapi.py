@@ -64,6 +64,7 @@ def _param(name: str, schema: dict, description: str) -> dict:
             "description": description}
 
 
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _ERRORS = {"400": _json(_ERROR, "Paramètre invalide"),
            "503": _json(_ERROR, "Index indisponible")}
 
@@ -99,9 +100,8 @@ SPEC = {
         }},
         "/api/articles/{id}": {"get": {
             "summary": "Lire un article",
-            "parameters": [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                _param("q", {"type": "string", "maxLength": 10000}, "Mots à marquer")],
+            "parameters": [_ID, _param("q", {"type": "string", "maxLength": 10000},
+                                           "Mots à marquer")],
             "responses": {"200": _json(_ARTICLE, "L’article"),
                           "404": _json(_ERROR, "Article inconnu"), **_ERRORS},
         }},
@@ -118,3 +118,65 @@ SPEC = {
         }},
     },
 }
+
+# The write API, described only when it exists (serve --api-key-file).
+_ARTICLE_IN = {
+    "type": "object",
+    "properties": {name: {"type": "string"} for name in (
+        "id", "title", "lede", "body", "text", "date", "published_time", "url", "source",
+        "section")} | {"tags": {"type": ["array", "string"], "items": {"type": "string"}}},
+    "description": "Les champs d’un article, comme dans un fichier .jsonl ; titre ou texte "
+                   "requis.",
+}
+_REPORT = {
+    "type": "object", "required": ["accepted", "rejected", "results"],
+    "properties": {
+        "accepted": {"type": "integer"}, "rejected": {"type": "integer"},
+        "results": {"type": "array", "items": {
+            "type": "object", "required": ["position", "id", "status", "reason", "message"],
+            "properties": {"position": {"type": "integer"}, "id": {"type": ["string", "null"]},
+                           "status": {"type": "string", "enum": ["accepted", "rejected"]},
+                           "reason": {"type": "string"}, "message": {"type": "string"}}}}},
+}
+_WRITE_ERRORS = {"400": _json(_ERROR, "Corps illisible"),
+                 "401": _json(_ERROR, "Clé d’API absente ou invalide"),
+                 "413": _json(_ERROR, "Plus de 10 Mo ou de 1 000 articles"),
+                 "503": _json(_ERROR, "Index occupé (reconstruction) ou indisponible")}
+_SECURED = [{"bearer": []}]
+
+
+def spec(writes: bool) -> dict:
+    """The OpenAPI description of the app, with the write API when it is on."""
+    if not writes:
+        return SPEC
+    document = {**SPEC, "paths": {**SPEC["paths"]}}
+    document["components"] = {"securitySchemes": {"bearer": {
+        "type": "http", "scheme": "bearer", "description": "Une clé du fichier de clés."}}}
+    document["paths"]["/api/articles"] = {"post": {
+        "summary": "Publier des articles (un, une liste, ou des lignes JSON)",
+        "security": _SECURED,
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"oneOf": [
+                _ARTICLE_IN, {"type": "array", "items": _ARTICLE_IN, "maxItems": 1000}]}},
+            "application/x-ndjson": {"schema": {"type": "string"}}}},
+        "responses": {"201": _json(_REPORT, "Enregistrés et visibles"),
+                      "422": _json(_REPORT, "Tous refusés"), **_WRITE_ERRORS},
+    }}
+    path = {**SPEC["paths"]["/api/articles/{id}"]}
+    path["put"] = {
+        "summary": "Créer ou remplacer un article", "security": _SECURED,
+        "parameters": [_ID],
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": _ARTICLE_IN}}},
+        "responses": {"200": _json(_REPORT, "Remplacé"), "201": _json(_REPORT, "Créé"),
+                      "422": _json(_REPORT, "Refusé"), **_WRITE_ERRORS},
+    }
+    path["delete"] = {
+        "summary": "Retirer un article", "security": _SECURED, "parameters": [_ID],
+        "responses": {"200": _json({"type": "object", "required": ["id", "status"],
+                                    "properties": {"id": {"type": "string"},
+                                                   "status": {"type": "string"}}}, "Retiré"),
+                      "404": _json(_ERROR, "Article inconnu"), **_WRITE_ERRORS},
+    }
+    document["paths"]["/api/articles/{id}"] = path
+    return document
