@@ -116,9 +116,13 @@ def commit(index_dir: Path) -> int:
 
 def drain(index_dir: Path, wait: float = 10.0) -> int:
     """Commit whatever writes a killed server left spooled (at start-up)."""
-    if not (Path(index_dir) / SPOOL).is_dir():
+    spool = Path(index_dir) / SPOOL
+    if not spool.is_dir():
         return 0
     with store.writer_lock(Path(index_dir), wait):
+        # A write killed before its spool file was complete was never answered: gone.
+        for partial in spool.glob(".*.tmp"):
+            partial.unlink(missing_ok=True)
         return commit(Path(index_dir))
 
 
