@@ -32,6 +32,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from newssearch import indexer
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core, installed from package.json by scripts/setup (npm ci).
+AXE = Path(__file__).parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WAIT = 10  # seconds for any one page to show what we wait for
@@ -145,6 +147,14 @@ ROWS = [
      "Un train sur deux circulera vendredi.",
      "Les voyageurs sont invités à reporter leurs déplacements.",
      "2026-02-06", "societe", "AFP"),
+    # Two from the archives: with them, Reuters's articles span 27 months.
+    ("archives-climat", "Les archives du climat numérisées",
+     "Des relevés anciens rejoignent les bases de données.",
+     "Les chercheurs comparent les températures du siècle dernier.",
+     "2024-01-10", "sciences", "Reuters"),
+    ("archives-cinema", "Les archives du cinéma muet restaurées",
+     "Des bobines retrouvées dans un grenier.", "La cinémathèque projettera les films cet hiver.",
+     "2024-06-15", "culture", "Reuters"),
     ("canular-xss", f"Un canular {HOSTILE_SCRIPT} et du {HOSTILE_BOLD} dans le titre",
      "Un article piégé pour vérifier l’échappement.",
      f"Le corps contient aussi {HOSTILE_SCRIPT} et {HOSTILE_BOLD} en clair.",
@@ -303,24 +313,28 @@ def test_search_without_accents_marks_accented_words(driver: WebDriver, server: 
     assert "Présidentielle" in title_marks  # « Présidentielle : … » keeps its capital
     assert driver.find_element(By.ID, "q").get_attribute("value") == "presidentielle"
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "search-results.png"
-    screenshot.unlink(missing_ok=True)
-    assert driver.save_screenshot(str(screenshot))
-    data = screenshot.read_bytes()
-    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
 
 
-def test_spelling_suggestion_link(driver: WebDriver, server: str) -> None:
+def test_a_correction_is_said_once_and_offers_the_words_as_typed(driver: WebDriver,
+                                                                server: str) -> None:
     open_page(driver, server + "/?q=gouvernemnt", ".count")
+    assert count(driver) == 4
+    said = driver.find_element(By.CSS_SELECTOR, "main").text
+    assert said.count("gouvernemnt") == 1 and "Essayez" not in said
     suggestion = driver.find_element(By.CSS_SELECTOR, ".suggestion")
-    m = re.fullmatch(r"Essayez avec l’orthographe : gouvernement \((\d+)\)", suggestion.text)
-    assert m, suggestion.text
+    assert suggestion.text == "Résultats pour gouvernement. Rechercher plutôt gouvernemnt"
     assert suggestion.find_element(By.CSS_SELECTOR, "a em").text == "gouvernement"
 
-    follow(driver, suggestion.find_element(By.TAG_NAME, "a"), ".count")
+    follow(driver, suggestion.find_elements(By.TAG_NAME, "a")[1], ".count")
 
-    assert count(driver) == int(m.group(1)) == 4
+    assert driver.find_element(By.ID, "q").get_attribute("value") == "gouvernemnt"
+    assert driver.find_element(By.CSS_SELECTOR, ".count").text.startswith("Aucun résultat")
+    offer = driver.find_element(By.CSS_SELECTOR, ".suggestion")
+    assert offer.text == "Essayez avec l’orthographe : gouvernement (4)"
+
+    follow(driver, offer.find_element(By.TAG_NAME, "a"), ".count")
+
+    assert count(driver) == 4
     assert not driver.find_elements(By.CSS_SELECTOR, ".suggestion")
     assert driver.find_element(By.ID, "q").get_attribute("value") == "gouvernement"
     assert set(texts(driver, ".hit h2 mark")) == {"gouvernement"}
@@ -356,14 +370,28 @@ def test_section_facet_filters_hits(driver: WebDriver, server: str) -> None:
     open_page(driver, server + "/?q=presidentielle", ".facet-section")
     total = count(driver)
     link = driver.find_element(By.CSS_SELECTOR, ".facet-section a[href*='section=monde']")
-    assert link.text == "monde"
+    assert link.text == "Monde"
 
     follow(driver, link, ".count")
 
-    assert 0 < count(driver) < total
+    in_monde = count(driver)
+    assert 0 < in_monde < total
     metas = texts(driver, ".hit .meta")
-    assert metas and all(meta.endswith("· monde") for meta in metas)
-    assert driver.find_element(By.CSS_SELECTOR, ".facet-section strong").text == "monde"
+    assert metas and all(meta.endswith("· Monde") for meta in metas)
+    assert driver.find_element(By.CSS_SELECTOR, ".facet-section a.on").text.startswith("Monde")
+    assert texts(driver, ".chips li span") == ["Monde"]
+
+    # A second section adds its articles to the first's (OR within a facet).
+    follow(driver, driver.find_element(
+        By.CSS_SELECTOR, ".facet-section a.toggle[href*='section=economie']"), ".count")
+
+    assert in_monde < count(driver) < total
+    assert texts(driver, ".chips li span") == ["Monde", "Économie"]
+    assert {m.split("· ")[-1] for m in texts(driver, ".hit .meta")} <= {"Monde", "Économie"}
+
+    follow(driver, driver.find_element(By.LINK_TEXT, "Tout effacer"), ".count")
+
+    assert count(driver) == total and not driver.find_elements(By.CSS_SELECTOR, ".chips")
 
 
 def test_article_page_marks_query_words(driver: WebDriver, server: str) -> None:
@@ -417,3 +445,261 @@ def test_hostile_query_is_escaped(driver: WebDriver, server: str) -> None:
     suggestion = driver.find_element(By.CSS_SELECTOR, ".suggestion a")
     assert suggestion.text == f"{HOSTILE_SCRIPT} gouvernement"
     assert not driver.find_elements(By.CSS_SELECTOR, "main script")
+
+
+# Phone and keyboard --------------------------------------------------------------------
+
+DESKTOP, PHONE = (1280, 1000), (390, 844)
+
+
+@pytest.fixture
+def phone(driver: WebDriver) -> Iterator[WebDriver]:
+    """The browser at a phone's width (390 px), put back to the desktop's afterwards."""
+    driver.set_window_size(*PHONE)
+    try:
+        yield driver
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def test_on_a_phone_the_filters_come_before_the_results(phone: WebDriver, server: str) -> None:
+    open_page(phone, server + "/?q=presidentielle&per_page=2", ".hit")
+    assert phone.execute_script("return window.innerWidth") <= 390
+    summary = phone.find_element(By.CSS_SELECTOR, ".filters-panel label.filters-label")
+    first_hit = phone.find_element(By.CSS_SELECTOR, ".hit")
+    assert summary.is_displayed() and summary.text == "Filtres et tri"
+    assert summary.rect["y"] + summary.rect["height"] <= first_hit.rect["y"]
+    assert summary.rect["y"] < 844  # on the first screen
+    sort = phone.find_element(By.CSS_SELECTOR, ".sort a")
+    assert not sort.is_displayed()
+
+    summary.click()
+
+    WebDriverWait(phone, WAIT).until(lambda d: sort.is_displayed())
+    assert phone.find_element(By.ID, "show-filters").is_selected()
+    assert phone.find_element(By.ID, "from").is_displayed()
+    follow(phone, sort, ".count")
+    assert "sort=date" in phone.current_url
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_page_links_are_big_enough_to_hit(driver: WebDriver, server: str, size) -> None:
+    driver.set_window_size(*size)
+    try:
+        open_page(driver, server + "/?q=presidentielle&per_page=2", ".pagination")
+        targets = driver.find_elements(By.CSS_SELECTOR, ".pagination a, .pagination strong")
+        assert len(targets) >= 4
+        for target in targets:
+            assert target.rect["width"] >= 24 and target.rect["height"] >= 24, target.text
+        assert "Page 1 sur 5" in driver.find_element(By.CSS_SELECTOR, ".pagination").text
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def wait_for_options(driver: WebDriver) -> list[WebElement]:
+    WebDriverWait(driver, WAIT).until(
+        lambda d: d.find_element(By.ID, "completions").is_displayed())
+    return driver.find_elements(By.CSS_SELECTOR, "#completions [role=option]")
+
+
+def test_completion_is_a_combobox_driven_by_the_keyboard(driver: WebDriver, server: str) -> None:
+    open_page(driver, server + "/", "#q")
+    box = driver.find_element(By.ID, "q")
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "false"
+    box.send_keys("le presid")
+    options = wait_for_options(driver)
+    assert [o.text for o in options][0] == "le présidentielle"
+    assert box.get_attribute("aria-expanded") == "true"
+    assert box.get_attribute("aria-controls") == "completions"
+
+    box.send_keys(Keys.ARROW_DOWN)
+    assert box.get_attribute("aria-activedescendant") == options[0].get_attribute("id")
+    assert options[0].get_attribute("aria-selected") == "true"
+    box.send_keys(Keys.ARROW_UP)  # from the first, up wraps to the last
+    assert box.get_attribute("aria-activedescendant") == options[-1].get_attribute("id")
+    box.send_keys(Keys.ARROW_DOWN)
+    old = driver.find_element(By.TAG_NAME, "html")
+    box.send_keys(Keys.ENTER)  # takes the highlighted completion, and searches it
+
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
+    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".count")))
+    assert driver.find_element(By.ID, "q").get_attribute("value") == "le présidentielle"
+    assert count(driver) == 9
+
+
+def test_escape_closes_the_completions_and_keeps_the_query(driver: WebDriver,
+                                                           server: str) -> None:
+    open_page(driver, server + "/", "#q")
+    box = driver.find_element(By.ID, "q")
+    box.send_keys("gouv")
+    assert [o.text for o in wait_for_options(driver)] == ["gouvernement"]
+
+    box.send_keys(Keys.ESCAPE)
+
+    assert not driver.find_element(By.ID, "completions").is_displayed()
+    assert box.get_attribute("aria-expanded") == "false"
+    assert box.get_attribute("value") == "gouv"
+    box.send_keys(Keys.ESCAPE)  # a search box would empty itself: this one does not
+    assert box.get_attribute("value") == "gouv"
+    old = driver.find_element(By.TAG_NAME, "html")
+    box.send_keys(Keys.ENTER)  # nothing highlighted: the query as typed
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
+    assert "q=gouv" in driver.current_url and "gouvernement" not in driver.current_url
+
+
+def _contrast(rgb: tuple[float, ...], other: tuple[float, ...] = (255, 255, 255)) -> float:
+    def luminance(c: tuple[float, ...]) -> float:
+        linear = [(v / 255 / 12.92) if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4
+                  for v in c[:3]]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(rgb), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_skip_link_reaches_the_first_result_and_the_focus_ring_shows(driver: WebDriver,
+                                                                     server: str) -> None:
+    open_page(driver, server + "/?q=presidentielle", ".hit")
+    body = driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    skip = driver.switch_to.active_element
+    assert skip.text == "Aller aux résultats" and skip.is_displayed()
+    ring = driver.execute_script(
+        "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth, "
+        "s.outlineColor, s.outlineOffset];", skip)
+    assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2
+    rgb = tuple(float(x) for x in re.findall(r"[\d.]+", ring[2])[:3])
+    # Offset from the element, the ring sits on the white page: 3:1 against it at least.
+    assert float(ring[3].removesuffix("px")) >= 1 and _contrast(rgb) >= 3
+
+    skip.send_keys(Keys.ENTER)
+    driver.switch_to.active_element.send_keys(Keys.TAB)
+
+    first = driver.find_element(By.CSS_SELECTOR, ".hit h2 a")
+    assert driver.switch_to.active_element == first  # the third Tab stop, not the 33rd
+
+
+def test_timeline_bar_narrows_the_period(driver: WebDriver, server: str) -> None:
+    open_page(driver, server + "/?q=presidentielle", ".timeline")
+    total = count(driver)
+    bars = driver.find_elements(By.CSS_SELECTOR, ".timeline svg a")
+    assert len(bars) == 3  # January, February and March 2026
+    assert bars[0].get_attribute("aria-label") == "janvier 2026 : 2 articles"
+
+    follow(driver, bars[0], ".count")
+
+    assert count(driver) == 2 < total
+    assert "from=2026-01&to=2026-01" in driver.current_url
+    assert texts(driver, ".chips li span") == ["Du 1er janvier 2026 au 31 janvier 2026"]
+
+
+# Accessibility, checked by axe-core, and screenshots ------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+AXE_PAGES = [
+    ("home", "/", DESKTOP, "#q"),
+    ("results", "/?q=presidentielle&per_page=2", DESKTOP, ".hit"),
+    ("results-phone", "/?q=presidentielle&per_page=2", PHONE, ".hit"),
+    ("results-filtered", "/?q=presidentielle&section=monde&section=politique&from=2026",
+     DESKTOP, ".chips"),
+    ("corrected", "/?q=gouvernemnt", DESKTOP, ".suggestion"),
+    ("no-result", "/?q=zzyzx", DESKTOP, ".empty"),
+    ("past-the-last-page", "/?q=presidentielle&page=50", DESKTOP, ".beyond"),
+    ("article", "/articles/presidentielle-debat?q=presidentielle", DESKTOP, "article h1"),
+    ("article-phone", "/articles/presidentielle-debat?q=presidentielle", PHONE, "article h1"),
+    ("bad-request", "/?q=noel&from=31/02/2020", DESKTOP, ".error"),
+    ("not-found", "/articles/nope", DESKTOP, ".error"),
+]
+
+
+def axe_violations(driver: WebDriver) -> list[dict]:
+    """Run axe-core on the page; return its violations, each with a few of its nodes."""
+    if not AXE.exists():
+        reason = f"the accessibility check needs {AXE} (scripts/setup runs npm ci)"
+        if os.environ.get("NEWSSEARCH_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    # WebDriver's scripts run beside the page's CSP (script-src 'self'), not under it.
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        "  nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)}))))"
+        ".catch(e => done([{id: 'axe-error', help: String(e)}]));", AXE_TAGS)
+
+
+@pytest.mark.parametrize(("name", "path", "size", "ready"), AXE_PAGES,
+                         ids=[p[0] for p in AXE_PAGES])
+def test_axe_finds_no_violation(driver: WebDriver, server: str, name, path, size,
+                                ready) -> None:
+    driver.set_window_size(*size)
+    try:
+        open_page(driver, server + path, ready)
+        assert axe_violations(driver) == []
+    finally:
+        driver.set_window_size(*DESKTOP)
+
+
+def test_axe_finds_no_violation_with_the_completions_open(driver: WebDriver,
+                                                          server: str) -> None:
+    open_page(driver, server + "/", "#q")
+    driver.find_element(By.ID, "q").send_keys("presid" + Keys.ARROW_DOWN)
+    wait_for_options(driver)
+    assert axe_violations(driver) == []
+
+
+def save_screenshot(driver: WebDriver, name: str) -> Path:
+    """Write a PNG of the whole page into tests/artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    path.unlink(missing_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    width = driver.execute_script("return window.innerWidth")
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 4000), "scale": 1}})
+    import base64
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def test_a_long_timeline_scrolls_within_a_phone_screen(phone: WebDriver, server: str) -> None:
+    open_page(phone, server + "/?source=Reuters", ".timeline")
+    bars = phone.find_element(By.CSS_SELECTOR, ".timeline .bars")
+    assert phone.find_element(By.CSS_SELECTOR, ".timeline svg").rect["width"] == 27 * 26
+    assert bars.rect["width"] <= 390
+    # The page itself never scrolls sideways: the timeline does, within its box.
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert phone.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth",
+                                bars)
+    # It opens on the newest months, at the right; the oldest are a scroll away.
+    newest = phone.find_elements(By.CSS_SELECTOR, ".timeline svg a")[-1]
+    assert newest.get_attribute("aria-label").startswith("mars 2026")
+    assert 0 < newest.rect["x"] < 390
+    first_hit = phone.find_element(By.CSS_SELECTOR, ".hit")
+    assert first_hit.rect["x"] + first_hit.rect["width"] <= 390
+
+
+def test_a_short_timeline_starts_at_the_left_on_a_desktop(driver: WebDriver,
+                                                          server: str) -> None:
+    open_page(driver, server + "/?q=presidentielle", ".timeline")
+    caption = driver.find_element(By.CSS_SELECTOR, ".timeline figcaption")
+    chart = driver.find_element(By.CSS_SELECTOR, ".timeline svg")
+    assert abs(chart.rect["x"] - caption.rect["x"]) < 5
+
+
+@pytest.mark.parametrize(("name", "size"), [("results-desktop", DESKTOP),
+                                            ("results-phone", PHONE)])
+def test_screenshots_of_the_results_page(driver: WebDriver, server: str, name, size) -> None:
+    driver.set_window_size(*size)
+    try:
+        open_page(driver, server + "/?q=presidentielle&per_page=5", ".hit")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= size[0]
+        path = save_screenshot(driver, name)
+        data = path.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000
+        assert int.from_bytes(data[16:20], "big") == driver.execute_script(
+            "return window.innerWidth")  # the PNG is the page's width
+    finally:
+        driver.set_window_size(*DESKTOP)

@@ -118,9 +118,20 @@ def test_search_json_is_the_api_body(runner, index_dir, client):
     assert body == api
 
 
+def test_search_takes_several_sections_and_the_oldest_first(runner, index_dir, client):
+    args = ["search", "saint-denis OR kim", "--index", str(index_dir), "--json",
+            "--section", "monde", "--section", "societe", "--sort", "date_asc"]
+    body = json.loads(run(runner, *args).stdout)
+    assert [h["id"] for h in body["hits"]] == ["ecole-noel", "kim-poutine"]
+    api = client.get("/api/search?q=saint-denis+OR+kim&section=monde&section=societe"
+                     "&sort=date_asc").get_json()
+    body.pop("took_ms"), api.pop("took_ms")
+    assert body == api
+
+
 def test_search_shows_the_suggestion(runner, index_dir):
     out = run(runner, "search", "manifestatoins", "--index", str(index_dir)).stdout
-    assert "Essayez avec l’orthographe : manifestations (1)" in out
+    assert "Résultats pour « manifestations ». Rechercher plutôt « manifestatoins »." in out
 
 
 def test_python_dash_m_runs_the_cli():

@@ -18,7 +18,8 @@ CASES = [
     ("/api/search", "get", "/api/search?q=noel&page=0", 400, "bad_page",
      "« page » doit être entre 1 et 1000."),
     ("/api/search", "get", "/api/search?q=noel&from=hier", 400, "bad_from",
-     "« from » doit être une date AAAA-MM-JJ (reçu « hier »)."),
+     "Date « Du » illisible : « hier ». Écrivez par exemple 15/06/2020, 06/2020, "
+     "2020-06-15, 2020-06 ou 2020."),
     ("/api/search", "post", "/api/search?q=noel", 405, "method_not_allowed", NOT_ALLOWED),
     ("/api/search", "get", "/api/search?q=noel", 503, "index_unavailable", UNAVAILABLE),
     ("/api/suggest", "post", "/api/suggest?q=noel", 405, "method_not_allowed", NOT_ALLOWED),

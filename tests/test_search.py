@@ -255,8 +255,15 @@ def test_typo_is_corrected_with_a_suggestion(service, query, suggestion, expecte
     assert page.suggestion.text == suggestion
     assert page.suggestion.html == f"<em>{suggestion}</em>"
     assert page.suggestion.total == len(expected)
-    assert has_notice(page, f"Aucun résultat pour « {query} »")
-    assert has_notice(page, f"résultats pour « {suggestion} »")
+    # Said once, by the page's « Résultats pour … Rechercher plutôt … », not by a notice too.
+    assert page.corrected_from == query
+    assert not has_notice(page, "Aucun résultat pour")
+
+
+def test_verbatim_searches_the_words_as_typed_and_offers_the_correction(service):
+    page = search(service, "macorn", verbatim=True)
+    assert page.total == 0 and page.corrected_from is None
+    assert page.suggestion is not None and page.suggestion.text == "Macron"
 
 
 @pytest.mark.parametrize("query", [
@@ -281,7 +288,7 @@ def test_typo_after_a_field_is_shown_corrected(service):
     assert set(ids(page)) == {"macron-bruxelles", "macron-agriculteurs"}
     assert page.suggestion is not None
     assert page.suggestion.text == "titre:Macron"
-    assert has_notice(page, "résultats pour « titre:Macron »")
+    assert page.corrected_from == "titre:macorn"
 
 
 @pytest.fixture(scope="module")
@@ -532,13 +539,21 @@ def test_paging(service, q, kwargs):
     ({"page": 0}, "bad_page"),
     ({"page": 1001}, "bad_page"),
     ({"sort": "pertinence"}, "bad_sort"),
-    ({"date_from": date(2023, 2, 1), "date_to": date(2023, 1, 1)}, "bad_date_range"),
 ])
 def test_bad_requests_are_refused_with_a_code(kwargs, code):
     with pytest.raises(BadRequest) as raised:
         SearchRequest("retraites", **kwargs)
     assert raised.value.code == code
     assert raised.value.message
+
+
+def test_a_period_typed_backwards_is_searched_forwards_and_said(service):
+    backwards = search(service, "", date_from=date(2023, 12, 31), date_to=date(2023, 1, 1))
+    forwards = search(service, "", date_from=date(2023, 1, 1), date_to=date(2023, 12, 31))
+    assert backwards.total == forwards.total > 0
+    assert ids(backwards) == ids(forwards)
+    assert has_notice(backwards, "Dates inversées : période du 1er janvier 2023 au "
+                                 "31 décembre 2023.")
 
 
 @pytest.mark.parametrize("kwargs", [{"per_page": 1}, {"per_page": 100}, {"page": 1000}])
@@ -574,7 +589,8 @@ def test_facets_count_the_whole_result_set(service, q, kwargs, expected_ids):
     assert page.total == len(expected_ids) and len(page.hits) == 1
     expected = fixture_counts(expected_ids)
     for facet in ("section", "source", "year"):
-        assert counts(page, facet) == expected[facet], facet
+        if facet not in kwargs:  # a chosen facet counts its other values too (below)
+            assert counts(page, facet) == expected[facet], facet
     assert [v.value for v in page.facets["year"]] == sorted(expected["year"], reverse=True)
     section_counts = [v.count for v in page.facets["section"]]
     assert section_counts == sorted(section_counts, reverse=True)
@@ -754,7 +770,7 @@ def test_service_sees_a_rebuilt_index_without_a_restart(tmp_path):
 
 
 PAGE_KEYS = ["query", "total", "page", "per_page", "pages", "sort", "took_ms", "hits",
-             "suggestion", "notices", "facets"]
+             "suggestion", "notices", "facets", "histogram", "corrected_from"]
 HIT_KEYS = ["id", "title", "title_html", "snippet_html", "url", "date", "source", "section",
             "score", "duplicates"]
 
@@ -772,16 +788,19 @@ def test_to_json_shape(service):
         "greve-sncf-afp", "2023-03-06", "https://example.org/greve-sncf-afp", 2)
     assert isinstance(first["score"], float) and first["score"] > 0
     assert data["facets"] == {
-        "section": [{"value": "société", "count": 2}, {"value": "politique", "count": 1}],
-        "source": [{"value": "AFP", "count": 2}, {"value": "Ouest-France", "count": 1}],
-        "year": [{"value": "2023", "count": 3}]}
+        "section": [{"value": "société", "count": 2, "label": "Société"},
+                    {"value": "politique", "count": 1, "label": "Politique"}],
+        "source": [{"value": "AFP", "count": 2, "label": "AFP"},
+                   {"value": "Ouest-France", "count": 1, "label": "Ouest-France"}],
+        "year": [{"value": "2023", "count": 3, "label": "2023"}]}
     assert "2023-03-06" in [h["date"] for h in json.loads(json.dumps(data))["hits"]]
 
 
 def test_to_json_with_a_suggestion_and_notices(service):
     data = search(service, "macorn").to_json()
     assert data["suggestion"] == {"text": "Macron", "html": "<em>Macron</em>", "total": 3}
-    assert data["notices"] == ["Aucun résultat pour « macorn » : résultats pour « Macron »."]
+    assert data["notices"] == []
+    assert data["corrected_from"] == "macorn"
     assert [h["id"] for h in json.loads(json.dumps(data))["hits"]][0] == "macron-bruxelles"
 
 
@@ -857,3 +876,108 @@ def test_related_articles_share_the_telling_words_not_the_headline(service, arti
 
 def test_related_of_an_unknown_article_is_empty(service):
     assert service.related("nope") == ()
+
+
+# Sorting by date ----------------------------------------------------------------------
+
+FILLER = " ".join(["Le conseil municipal a débattu du budget de la commune."] * 60)
+VOLCANO = [
+    {"id": "volcan-eruption", "title": "Le volcan de la Soufrière entre en éruption",
+     "lede": "Le volcan crache des cendres depuis l’aube.", "body": "Les habitants évacuent.",
+     "date": "2021-04-09", "section": "monde", "source": "AFP"},
+    {"id": "volcan-alerte", "title": "Alerte rouge autour du volcan",
+     "lede": "Les autorités redoutent une nouvelle éruption du volcan.", "body": "Vigilance.",
+     "date": "2021-03-01", "section": "monde", "source": "Reuters"},
+    # The newest mentions the word once, deep in a long text: a weak match.
+    {"id": "conseil-municipal", "title": "Le conseil municipal vote le budget",
+     "lede": "Une séance de quatre heures.", "body": f"{FILLER} Un élu a cité le volcan. {FILLER}",
+     "date": "2021-06-30", "section": "france", "source": "AFP"},
+]
+
+
+@pytest.fixture(scope="module")
+def volcano(tmp_path_factory) -> SearchService:
+    """A service over two articles about a volcano and one that only mentions it."""
+    root = tmp_path_factory.mktemp("volcano")
+    (root / "v.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n"
+                                          for a in VOLCANO), "utf-8")
+    indexer.rebuild([root / "v.jsonl"], root / "ix")
+    return SearchService(root / "ix")
+
+
+def test_date_sorts_leave_out_weak_matches(volcano):
+    assert set(ids(search(volcano, "volcan"))) == {a["id"] for a in VOLCANO}
+    newest = search(volcano, "volcan", sort="date")
+    assert ids(newest) == ["volcan-eruption", "volcan-alerte"]
+    assert newest.total == 2 and sum(p.count for p in newest.histogram) == 2
+    assert newest.notices == ("Tri par date : 1 article qui ne fait que mentionner ces mots "
+                              "n’est pas listé ; le tri par pertinence le montre.",)
+    assert ids(search(volcano, "volcan", sort="date_asc")) == ["volcan-alerte",
+                                                               "volcan-eruption"]
+
+
+def test_date_sort_when_browsing_keeps_every_article(volcano):
+    page = search(volcano, "", sources=("AFP", "Reuters"), sort="date_asc")
+    assert ids(page) == ["volcan-alerte", "volcan-eruption", "conseil-municipal"]
+
+
+# Completions ---------------------------------------------------------------------------
+
+def _article(n: int, title: str, body: str) -> dict:
+    return {"id": f"c{n}", "title": title, "body": body, "date": f"2020-01-{n % 28 + 1:02d}"}
+
+
+COMPLETION_NEWS = [
+    *(_article(n, f"Manifestation numéro {n}", "Les gilets jaunes défilent samedi.")
+      for n in range(3)),
+    *(_article(10 + n, f"Le jour des résultats {n}", "Un jour de juin, un jour ordinaire.")
+      for n in range(6)),
+    *(_article(20 + n, f"La réforme des retraites, acte {n}", "La réforme des retraites avance.")
+      for n in range(3)),
+    *(_article(30 + n, f"Le retour du printemps {n}", "Le retour des beaux jours, retour.")
+      for n in range(6)),
+    _article(40, "Réforme : un retour en arrière ?", "La réforme prévoit le retour des aides."),
+    *(_article(50 + n, f"Débat Macron-Le Pen, épisode {n}", "Macron face à Le Pen.")
+      for n in range(2)),
+    *(_article(60 + n, f"Macron en visite {n}", "Le président Macron voyage.")
+      for n in range(2)),
+    *(_article(70 + n, f"Une soirée au palais {n}", "La diplomatie élyséenne s’active.")
+      for n in range(2)),
+]
+
+
+@pytest.fixture(scope="module")
+def completing(tmp_path_factory) -> SearchService:
+    """A service over articles where the frequent completion is not the one that fits."""
+    root = tmp_path_factory.mktemp("completions")
+    (root / "c.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n"
+                                          for a in COMPLETION_NEWS), "utf-8")
+    indexer.rebuild([root / "c.jsonl"], root / "ix")
+    return SearchService(root / "ix")
+
+
+@pytest.mark.parametrize(("typed", "first", "later"), [
+    # « jour » is in twice as many articles, but « gilets » goes with « jaunes ».
+    ("gilets j", "gilets jaunes", "gilets jour"),
+    ("reforme ret", "reforme retraites", "reforme retour"),
+    # The stop word in between says nothing: the word before it does.
+    ("reforme des ret", "reforme des retraites", "reforme des retour"),
+    # Without a word before, the most frequent comes first.
+    ("ret", "retour", "retraites"),
+])
+def test_completions_follow_the_word_before(completing, typed, first, later):
+    found = completing.suggest(typed)
+    assert found[0] == first
+    assert later in found[1:]
+
+
+def test_a_completion_never_repeats_the_word_before(completing):
+    assert "reforme réforme" not in completing.suggest("reforme r")
+    assert completing.suggest("reforme r")[0] == "reforme retraites"
+
+
+def test_completions_are_words_as_written_never_fragments(completing):
+    found = completing.suggest("macr")
+    assert found == ["Macron"]  # not « Macron-Le » of « Macron-Le Pen »
+    assert completing.suggest("macron-l") == ["Macron-Le"]  # a hyphen typed: the compound
+    assert completing.suggest("elys") == ["élyséenne"]  # accented, as the texts write it

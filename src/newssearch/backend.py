@@ -9,15 +9,15 @@ clause (query/tree.py): no engine object leaves the backend, except the opaque
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
 from newssearch.articles import Article
 from newssearch.query.plan import Lexicon
-from newssearch.query.rank import Ranked
+from newssearch.query.rank import Counts, Ranked
 from newssearch.query.tree import Clause, InOrder
-from newssearch.records import FacetValue, IndexInfo
+from newssearch.records import IndexInfo
 from newssearch.spelling import Vocabulary
 
 
@@ -34,26 +34,36 @@ class Snapshot(Lexicon, Protocol):
         """The folded words of headlines and texts with their frequencies."""
 
     def allowed(self, filters: Sequence[Clause], date_from: date | None,
-                date_to: date | None) -> object | None:
-        """The articles the filters and dates allow (opaque; None for all of them)."""
+                date_to: date | None, facets: Mapping[str, Clause] | None = None
+                ) -> object | None:
+        """The articles the filters, dates and chosen facet values allow (opaque; None: all).
+
+        ``facets`` maps a facet onto the clause of its chosen values; each is kept
+        apart, so that the facet's other values can be counted.
+        """
 
     def rank(self, clause: Clause | None, allowed: object | None, *, by_date: bool,
              collapse: bool, want: int, limit: int | None = None,
-             proximity: Sequence[InOrder] = ()) -> Ranked:
+             proximity: Sequence[InOrder] = (), ascending: bool = False) -> Ranked:
         """Rank the live articles matching ``clause`` (all, for None) that are allowed.
 
         The ``want`` best come first, ties kept whole; ``limit`` caps how many are
         ranked at all; proximity bonuses rescore the best when sorting by relevance.
+        Sorted by date (newest first, oldest if ``ascending``), only strong matches
+        are ranked: those scoring at least a share of the best.
         """
 
-    def facets(self, ranked: Ranked, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
-        """Count the sections, sources and years of all the articles ranked."""
+    def facets(self, ranked: Ranked, collapse: bool) -> Counts:
+        """Count the sections, sources, years and months of all the articles ranked."""
 
     def stored(self, doc: object) -> Article:
         """The stored article behind one of ``Ranked.docs``."""
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, if the index holds it."""
+
+    def cooccurrences(self, word: str, candidates: Sequence[str]) -> list[int]:
+        """How many articles have both ``word`` and each candidate (folded forms)."""
 
     def surface_form(self, folded: str, titles_only: bool = False) -> str:
         """How the articles write a folded word: ``presidentielle`` -> ``présidentielle``."""

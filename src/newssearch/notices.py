@@ -6,7 +6,10 @@ open, an unknown source, a corrected word); the sentences are composed here.
 
 from __future__ import annotations
 
+from datetime import date
+
 from newssearch import schema
+from newssearch.dates import french
 
 EMPTY_QUERY = "Requête vide : tapez un ou plusieurs mots."
 UNCLOSED_PARENTHESIS = "Parenthèse non fermée : elle a été ignorée."
@@ -58,4 +61,18 @@ def some_complete(complete: int) -> str:
 
 
 def corrected(typed: str, shown: str) -> str:
-    return f"Aucun résultat pour « {typed} » : résultats pour « {shown} »."
+    """Results for a corrected query: said once, with the way back to the words as typed."""
+    return f"Résultats pour « {shown} ». Rechercher plutôt « {typed} »."
+
+
+def dates_swapped(start: date | None, end: date | None) -> str:
+    return f"Dates inversées : période du {french(start)} au {french(end)}."
+
+
+def weak_left_out(count: int) -> str:
+    """A date sort lists the strong matches only: say how many others relevance would show."""
+    many = count > 1
+    return (f"Tri par date : {count:,} article{'s' if many else ''} qui ne "
+            f"{'font' if many else 'fait'} que mentionner ces mots "
+            f"{'ne sont pas listés' if many else 'n’est pas listé'} ; "
+            f"le tri par pertinence {'les' if many else 'le'} montre.").replace(",", "\u202f")

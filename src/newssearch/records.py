@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-SORTS = ("relevance", "date")
+# "date" is newest first (its name since the first API); "date_asc" oldest first.
+SORTS = ("relevance", "date", "date_asc")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 
@@ -34,17 +35,33 @@ class SearchRequest:
     collapse: bool = True
     highlight: bool = True  # off for evaluation runs, which only need the ranking
     facets: bool = True
+    # Several sections or sources: any of them (OR); sections and sources both apply (AND).
+    # ``section`` and ``source`` are folded into these.
+    sections: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    verbatim: bool = False  # search the words as typed, never a correction
+    dates_swapped: bool = False  # set when "from" came after "to" and the two were swapped
 
     def __post_init__(self) -> None:
+        for single, many in (("section", "sections"), ("source", "sources")):
+            value = getattr(self, single)
+            values = tuple(dict.fromkeys(v for v in (value, *getattr(self, many)) if v))
+            object.__setattr__(self, many, values)
+            object.__setattr__(self, single, values[0] if values else None)
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            # A period typed backwards means the same period: search it, and say so.
+            early, late = self.date_to, self.date_from
+            object.__setattr__(self, "date_from", early)
+            object.__setattr__(self, "date_to", late)
+            object.__setattr__(self, "dates_swapped", True)
         if not 1 <= self.page <= MAX_PAGE:
             raise BadRequest("bad_page", f"« page » doit être entre 1 et {MAX_PAGE}.")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise BadRequest("bad_per_page",
                              f"« per_page » doit être entre 1 et {MAX_PER_PAGE}.")
         if self.sort not in SORTS:
-            raise BadRequest("bad_sort", "« sort » vaut « relevance » ou « date ».")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise BadRequest("bad_date_range", "La date « from » est après la date « to ».")
+            raise BadRequest("bad_sort",
+                             "« sort » vaut « relevance », « date » ou « date_asc ».")
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,15 @@ class Suggestion:
 class FacetValue:
     value: str
     count: int
+    label: str = ""  # the name to show: « Société » for the section "societe"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month (``2019-12``) or a year (``2019``) of the timeline, and its matches."""
+
+    period: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -93,6 +119,8 @@ class SearchPage:
     suggestion: Suggestion | None = None
     notices: tuple[str, ...] = ()
     facets: dict[str, tuple[FacetValue, ...]] = field(default_factory=dict)
+    histogram: tuple[Period, ...] = ()
+    corrected_from: str | None = None  # the query as typed, when these results are a correction
 
     def to_json(self) -> dict:
         """Return the API's JSON body."""
@@ -102,6 +130,7 @@ class SearchPage:
             hit["date"] = hit["date"].isoformat() if hit["date"] else None
         data["notices"] = list(self.notices)
         data["facets"] = {k: [asdict(v) for v in vs] for k, vs in self.facets.items()}
+        data["histogram"] = [asdict(p) for p in self.histogram]
         return data
 
 

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from newssearch import notices, page, schema, spelling
 from newssearch.analysis import terms
+from newssearch.articles import Article
 from newssearch.backend import Index, Snapshot, documents
 from newssearch.query import run
 from newssearch.query.analyse import AnalysedQuery
 from newssearch.query.parse import parse
 from newssearch.query.plan import Plan, Planner
-from newssearch.query.rank import FACETS, hit_facets
+from newssearch.query.rank import FACETS, Counts, hit_facets
 from newssearch.records import (
     ArticleView,
-    FacetValue,
     Hit,
     IndexInfo,
     SearchPage,
@@ -59,11 +60,15 @@ class SearchService:
         query = AnalysedQuery.of(parse(request.q))
         snapshot = self.snapshot()
         said = list(query.parsed.notices)
+        if request.dates_swapped:
+            said.append(notices.dates_swapped(request.date_from, request.date_to))
         forced, suggested = spelling.find_typos(query, snapshot.doc_frequency,
                                                 snapshot.vocabulary)
+        if request.verbatim:
+            forced, suggested = {}, suggested | forced
         planner = Planner(snapshot, forced)
         plan = planner.plan(query)
-        browsing = bool(request.section or request.source or request.date_from
+        browsing = bool(request.sections or request.sources or request.date_from
                         or request.date_to)
         if plan.query() is None and not browsing:
             said.append(notices.EMPTY_QUERY)
@@ -72,7 +77,8 @@ class SearchService:
                               {name: () for name in FACETS} if request.facets else {})
         allowed = run.allowed(snapshot, request, plan, planner, said)
         outcome = run.run(snapshot, plan, allowed, request)
-        if suggested and (outcome.ranked.total == 0 or outcome.complete == 0):
+        if suggested and not request.verbatim and (outcome.ranked.total == 0
+                                                   or outcome.complete == 0):
             # The rare word spoils the query: search for its correction instead.
             forced, suggested = {**forced, **suggested}, {}
             plan = Planner(snapshot, forced).plan(query)
@@ -86,6 +92,8 @@ class SearchService:
                 plan, outcome = loose_plan, found
                 said.append(notices.PHRASE_AS_WORDS)
         said.extend(plan.notices)
+        if outcome.ranked.left_out:
+            said.append(notices.weak_left_out(outcome.ranked.left_out))
         if outcome.complete == 0:
             said.append(notices.NO_COMPLETE_MATCH)
         elif outcome.complete is not None:
@@ -96,34 +104,61 @@ class SearchService:
         if filled and request.page > 1:
             hits = ()  # the partial matches fill one page only
         suggestion = self._suggestion(snapshot, query, request, allowed, forced, suggested,
-                                      total, said)
-        facets: dict[str, tuple[FacetValue, ...]] = {}
+                                      total)
+        counts = Counts({}, ())
         if request.facets:
-            facets = hit_facets(hits) if filled else snapshot.facets(outcome.ranked,
+            counts = hit_facets(hits) if filled else snapshot.facets(outcome.ranked,
                                                                      request.collapse)
         pages = max(1, math.ceil(total / request.per_page)) if total else 0
         return SearchPage(query.parsed.text, total, request.page, request.per_page, pages,
-                          request.sort, _ms(started), hits, suggestion, tuple(said), facets)
+                          request.sort, _ms(started), hits, suggestion, tuple(said),
+                          counts.facets, counts.histogram,
+                          query.parsed.text if forced else None)
+
+    def export(self, request: SearchRequest, limit: int) -> tuple[int, Iterator[Article]]:
+        """Every article with all the query's words, in the request's order, up to ``limit``.
+
+        Returns how many match in all, and the articles, read from the index as iterated.
+        """
+        with self.index.reading():
+            query = AnalysedQuery.of(parse(request.q))
+            snapshot = self.snapshot()
+            forced, _ = spelling.find_typos(query, snapshot.doc_frequency, snapshot.vocabulary)
+            planner = Planner(snapshot, {} if request.verbatim else forced)
+            plan = planner.plan(query)
+            clause = plan.query()
+            if clause is None and not (request.sections or request.sources
+                                       or request.date_from or request.date_to):
+                return 0, iter(())
+            allowed = run.allowed(snapshot, request, plan, planner, [])
+            ranked = snapshot.rank(clause, allowed, by_date=request.sort != "relevance",
+                                   collapse=request.collapse, want=limit,
+                                   ascending=request.sort == "date_asc")
+
+        def articles() -> Iterator[Article]:
+            with self.index.reading():
+                for doc in ranked.docs[:limit]:
+                    yield snapshot.stored(doc)
+
+        return ranked.total, articles()
 
     def _hits(self, snapshot: Snapshot, outcome: run.Outcome, request: SearchRequest,
               plan: Plan) -> tuple[Hit, ...]:
         """The requested page of results, marked (partial matches: the first page)."""
         first = 0 if outcome.complete is not None else (request.page - 1) * request.per_page
         match = plan.match_terms() if request.highlight else None
-        by_date = request.sort == "date"  # then there is no relevance to show
+        by_date = request.sort != "relevance"  # then there is no relevance to show
         return tuple(page.hit(article, match, 0.0 if by_date else score, duplicates)
                      for article, score, duplicates in documents(
                          snapshot, outcome.ranked, first, first + request.per_page))
 
     def _suggestion(self, snapshot: Snapshot, query: AnalysedQuery, request: SearchRequest,
                     allowed: object | None, forced: dict[str, str], suggested: dict[str, str],
-                    total: int, said: list[str]) -> Suggestion | None:
-        """Say which words were corrected, or offer a much more frequent spelling."""
+                    total: int) -> Suggestion | None:
+        """The corrected query searched instead, or a much more frequent spelling to offer."""
         text = query.parsed.text
         if forced:
-            shown = self._shown(snapshot, forced)
-            said.append(notices.corrected(text, spelling.rewrite(text, shown)))
-            return spelling.suggestion(text, shown, total)
+            return spelling.suggestion(text, self._shown(snapshot, forced), total)
         if not suggested:
             return None
         shown = self._shown(snapshot, suggested)
@@ -159,25 +194,65 @@ class SearchService:
             return page.article_view(article, plan.match_terms())
 
     def suggest(self, q: str, limit: int = 8) -> list[str]:
-        """Complete the last word of ``q`` with the index's most frequent words."""
+        """Complete the last word of ``q`` as the articles write it, after the word before.
+
+        After another word, one letter is enough (``gilets j``), and the words found with
+        the nearest content word before in the most articles come first (``reforme ret``
+        and ``reforme des ret``: « retraites »).
+        A joined compound (``Macron-Le`` of « Macron-Le Pen ») is offered only to a word
+        typed with a hyphen.
+        """
         words = parse(q).text.split()
         if not words:
             return []
-        prefix = terms(words[-1], stemmed=False)
-        if len(prefix) != 1 or len(prefix[0]) < 2:
+        typed = words[-1]
+        compound = "-" in typed.strip("-")
+        prefix = terms(typed, stemmed=False)
+        if not prefix or (len(prefix) != 1 and not compound):
+            return []
+        before = _context(words[:-1])
+        if len(prefix[0]) < (1 if before else 2):
             return []
         with self.index.reading():
             snapshot = self.snapshot()
-            completions = snapshot.vocabulary().complete(prefix[0], limit)
-            head = " ".join(words[:-1])
-            return [f"{head} {snapshot.surface_form(w, titles_only=True)}".strip()
-                    for w in completions]
+            vocabulary = snapshot.vocabulary()
+            candidates = vocabulary.complete(prefix[0], spelling.COMPLETION_CANDIDATES)
+            if before:
+                # « reforme r »: not « reforme réforme », which goes with itself everywhere.
+                candidates = [w for w in candidates if w != before[0]]
+                together = snapshot.cooccurrences(before[0], candidates)
+                ranked = spelling.in_context(candidates, together, vocabulary.df)
+                # Function words go with everything: after a word, content words first
+                # (« etat d urgence s » → « sanitaire » before « sur »).
+                candidates = sorted(ranked, key=lambda w: not terms(w))
+            shown: list[str] = []
+            for word in candidates:
+                form = snapshot.surface_form(word, titles_only=True)
+                if form == word:  # not in a headline: read it from the texts
+                    form = snapshot.surface_form(word)
+                if ("-" in form) == compound and form not in shown:
+                    shown.append(form)
+                if len(shown) == limit:
+                    break
+        head = " ".join(words[:-1])
+        return [f"{head} {form}".strip() for form in shown]
 
     def related(self, article_id: str, limit: int = 5) -> tuple[Hit, ...]:
         """Return articles like this one, without its republished copies."""
         with self.index.reading():
             return tuple(page.related_hit(article, score)
                          for article, score in self.snapshot().related(article_id, limit))
+
+
+def _context(words: list[str]) -> list[str]:
+    """The folded word nearest before the one typed, past stop words and a lone ``l``/``d``."""
+    nearest: list[str] = []
+    for word in reversed(words):
+        folded = terms(word, stemmed=False)[-1:]
+        nearest = nearest or folded
+        if folded and len(folded[0]) > 1 and terms(word):  # stemming keeps content words
+            return folded
+    return nearest
 
 
 def _ms(started: float) -> float:

@@ -23,6 +23,8 @@ from newssearch.query.plan import LONG_QUERY_WORDS, WEIGHTS
 from newssearch.records import Suggestion
 
 COMPLETION_MIN_DF = 2  # words seen in a single document are often typos themselves
+# Completions are chosen among this many of the most frequent words with the prefix.
+COMPLETION_CANDIDATES = 150
 
 
 def max_edits(word: str) -> int:
@@ -73,6 +75,20 @@ class Vocabulary:
                     best = key
         return (best[2], -best[1]) if best else None
 
+
+
+def in_context(candidates: list[str], together: list[int], df: dict[str, int]) -> list[str]:
+    """Order completions by how much they go with the word before them.
+
+    A candidate found with it in n of its df articles scores n * (n / df)²: how often
+    they meet, weighed by how much of the candidate's use that is, squared, so that a
+    word met everywhere (« sur », « sont ») does not win by its frequency alone:
+    « urgence s » → « sanitaire », « gilets j » → « jaunes », not the frequent « jour ».
+    """
+    def key(pair: tuple[str, int]) -> tuple[float, int, str]:
+        word, n = pair
+        return (-n * (n / max(df.get(word, 1), 1)) ** 2, -df.get(word, 0), word)
+    return [w for w, _ in sorted(zip(candidates, together, strict=True), key=key)]
 
 
 FEW_MATCHES = 2  # a word in this few documents may be a typo of a common one

@@ -11,7 +11,7 @@ import contextlib
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -23,9 +23,10 @@ from newssearch.analysis import analyze
 from newssearch.articles import Article
 from newssearch.query.bm25 import idf
 from newssearch.query.execute import Engine, PostingCache, Tables
-from newssearch.query.rank import Ranked, facets, rank, rescore
+from newssearch.query.rank import Counts, Ranked, facets
+from newssearch.query.select import Allowed, select_and_rank
 from newssearch.query.tree import BM25F, AllDocuments, Clause, InOrder, MatchAll, MatchAny, Term
-from newssearch.records import FacetValue, IndexInfo
+from newssearch.records import IndexInfo
 from newssearch.spelling import Vocabulary
 
 # More like this: the article's words that say most about it, as Whoosh's more_like takes.
@@ -189,27 +190,25 @@ class WhooshSnapshot:
         return self.generation.vocabulary()
 
     def allowed(self, filters: Sequence[Clause], date_from: date | None,
-                date_to: date | None) -> np.ndarray | None:
+                date_to: date | None, facets: Mapping[str, Clause] | None = None
+                ) -> Allowed | None:
         allowed = self.engine.evaluate(MatchAll(tuple(filters)))[0] if filters else None
         if date_from or date_to:
             dated = self.engine.tables.day_mask(date_from, date_to)
             allowed = dated if allowed is None else allowed & dated
-        return allowed
+        chosen = {name: self.engine.evaluate(c)[0] for name, c in (facets or {}).items()}
+        return Allowed(allowed, chosen) if allowed is not None or chosen else None
 
-    def rank(self, clause: Clause | None, allowed: np.ndarray | None, *, by_date: bool,
-             collapse: bool, want: int, limit: int | None = None,
-             proximity: Sequence[InOrder] = ()) -> Ranked:
-        engine = self.engine
-        mask, score = engine.evaluate(clause if clause is not None else AllDocuments())
-        mask = mask & engine.tables.live
-        if allowed is not None:
-            mask &= allowed
-        if not by_date:
-            score = rescore(engine, mask, score, list(proximity))
-        return rank(engine.tables, mask, score, by_date, collapse, want, limit)
+    def rank(self, clause: Clause | None, allowed: Allowed | np.ndarray | None, *,
+             by_date: bool, collapse: bool, want: int, limit: int | None = None,
+             proximity: Sequence[InOrder] = (), ascending: bool = False) -> Ranked:
+        mask, score = self.engine.evaluate(clause if clause is not None else AllDocuments())
+        return select_and_rank(self.engine, mask, score, allowed, by_date=by_date,
+                               collapse=collapse, want=want, limit=limit, proximity=proximity,
+                               ascending=ascending)
 
-    def facets(self, ranked: Ranked, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
-        return facets(self.engine.tables, ranked.matches, collapse)
+    def facets(self, ranked: Ranked, collapse: bool) -> Counts:
+        return facets(self.engine.tables, ranked, collapse)
 
     def stored(self, doc: object) -> Article:
         return schema.stored_article(self.searcher.stored_fields(int(doc)))  # type: ignore
@@ -217,6 +216,19 @@ class WhooshSnapshot:
     def article(self, article_id: str) -> Article | None:
         fields = self.searcher.document(**{schema.ID: article_id})
         return schema.stored_article(fields) if fields is not None else None
+
+    def cooccurrences(self, word: str, candidates: Sequence[str]) -> list[int]:
+        """How many live articles have both ``word`` and each candidate (folded forms)."""
+        engine, tables = self.engine, self.engine.tables
+        with_word = np.zeros(tables.size, dtype=bool)
+        for fieldname in schema.EXACT_FIELDS:
+            with_word[engine.term(fieldname, word)[0]] = True
+        with_word &= tables.live
+        counts = []
+        for candidate in candidates:
+            ids = np.union1d(*(engine.term(f, candidate)[0] for f in schema.EXACT_FIELDS))
+            counts.append(int(np.count_nonzero(with_word[ids])))
+        return counts
 
     def surface_form(self, folded: str, titles_only: bool = False) -> str:
         """Read from the headlines of three articles with the word, then from their texts."""

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from newssearch import store
+from newssearch import notices, store
 from newssearch.cli.common import INDEX_OPTION, progress_printer
 from newssearch.evaluation import EvaluationInputError, load_qrels, load_queries
 from newssearch.evaluation import evaluate as run_evaluation
-from newssearch.records import SearchRequest
+from newssearch.records import SORTS, SearchRequest
 from newssearch.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -34,11 +34,13 @@ def _terminal(fragment: str, colour: bool) -> str:
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Results per page.")
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True)
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True)
+@click.option("--sort", type=click.Choice(list(SORTS)), default="relevance",
+              show_default=True, help="date: newest first; date_asc: oldest first.")
+@click.option("--section", "sections", multiple=True, help="Only this section (repeatable: any).")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable: any).")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response body.")
 def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
-           as_json: bool) -> None:
+           sections: tuple[str, ...], sources: tuple[str, ...], as_json: bool) -> None:
     """Search the index for QUERY.
 
     Example:
@@ -47,7 +49,8 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
     """
     try:
         service = SearchService(index_dir)
-        result = service.search(SearchRequest(q=query, page=page, per_page=limit, sort=sort))
+        result = service.search(SearchRequest(q=query, page=page, per_page=limit, sort=sort,
+                                              sections=sections, sources=sources))
     except store.IndexUnavailable as e:
         raise click.ClickException(str(e)) from e
     if as_json:
@@ -58,7 +61,9 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
                f"({result.took_ms / 1000:.3f} s) pour « {result.query} »")
     for notice in result.notices:
         click.echo(f"  {notice}")
-    if result.suggestion:
+    if result.corrected_from and result.suggestion:
+        click.echo(f"  {notices.corrected(result.corrected_from, result.suggestion.text)}")
+    elif result.suggestion:
         click.echo(f"  Essayez avec l’orthographe : {result.suggestion.text} "
                    f"({result.suggestion.total})")
     for n, hit in enumerate(result.hits, (page - 1) * limit + 1):

@@ -58,6 +58,12 @@ class Tables:
         self.days = np.array([int(d.replace("-", "")) if d else 0
                               for d in self.labels[schema.DAY]],
                              dtype=np.int32)[self.codes[schema.DAY]]
+        # Months as codes for the timeline: 0 undated, then 1 for January of the first year.
+        dated = self.days[self.days > 0]
+        self.first_year = int(dated.min()) // 10_000 if dated.size else 0
+        self.months = np.where(self.days > 0, (self.days // 10_000 - self.first_year) * 12
+                               + self.days // 100 % 100, 0).astype(np.int32)
+        self.months_count = int(self.months.max()) + 1 if self.size else 1
         keys = self.codes[schema.TITLE_KEY]
         shared = np.bincount(keys)[keys]
         self.title_factor = (np.maximum(shared, 1) ** -TITLE_SHARE_DAMPING).astype(np.float32)

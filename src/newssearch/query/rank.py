@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from newssearch import schema
 from newssearch.query.execute import Engine, Tables
 from newssearch.query.tree import InOrder
-from newssearch.records import FacetValue
+from newssearch.records import FacetValue, Period
+from newssearch.sections import section_label
 
 FACETS = (schema.SECTION, schema.SOURCE, schema.YEAR)
+# A timeline longer than this many months shows years.
+MONTHLY_SPAN = 36
 # Proximity is scored on this many of the best documents: it reads word positions.
 PROXIMITY_WINDOW = 100
 
@@ -26,6 +29,18 @@ class Ranked:
     duplicates: np.ndarray  # other articles with the same headline
     total: int              # results in all (headlines, when collapsing)
     matches: np.ndarray     # every matching document, for the facets
+    # For a facet with chosen values: the matches under every filter but that facet's,
+    # so that its other values can still be counted and added (OR within a facet).
+    widened: dict[str, np.ndarray] = field(default_factory=dict)
+    left_out: int = 0       # weak matches a date sort does not list (headlines, when collapsing)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The facets of a match set and its timeline, counted in one pass."""
+
+    facets: dict[str, tuple[FacetValue, ...]]
+    histogram: tuple[Period, ...]
 
 
 def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
@@ -46,8 +61,8 @@ def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
 
 
 def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, collapse: bool,
-         want: int, limit: int | None = None) -> Ranked:
-    """Order the matches (by score, or newest first), keeping each headline's best copy.
+         want: int, limit: int | None = None, ascending: bool = False) -> Ranked:
+    """Order the matches (by score, newest or oldest first), keeping each headline's best copy.
 
     Only the best ``want`` results are put in order: a full sort of every match
     cost more than the rest of a query. ``limit`` ranks only that many of the best
@@ -62,7 +77,10 @@ def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, col
     top = want if keys is None else 2 * want + 10
     while True:
         candidates = docs if by_date or top >= docs.size else _best(docs, score, top)
-        if by_date:
+        if by_date and ascending:  # undated articles last, as they are when newest first
+            days = np.where(tables.days[candidates] > 0, tables.days[candidates], 99_999_999)
+            order = np.lexsort((candidates, -score[candidates], days))
+        elif by_date:
             order = np.lexsort((candidates, -score[candidates], -tables.days[candidates]))
         else:
             order = np.lexsort((candidates, -score[candidates]))  # ties: index order
@@ -90,29 +108,64 @@ def _best(docs: np.ndarray, score: np.ndarray, count: int) -> np.ndarray:
     return docs[-scores <= threshold]
 
 
-def facets(tables: Tables, docs: np.ndarray, collapse: bool) -> dict[str, tuple[FacetValue, ...]]:
-    """Count sections, sources and years among the documents (one per headline if collapsing)."""
-    if collapse:
-        docs = docs[np.unique(tables.codes[schema.TITLE_KEY][docs], return_index=True)[1]]
+def facets(tables: Tables, ranked: Ranked, collapse: bool) -> Counts:
+    """Count sections, sources, years and months of the matches (one per headline if collapsing).
+
+    A facet with chosen values is counted over the matches of every other filter.
+    """
+    def distinct(docs: np.ndarray) -> np.ndarray:
+        if not collapse:
+            return docs
+        return docs[np.unique(tables.codes[schema.TITLE_KEY][docs], return_index=True)[1]]
+
+    docs = distinct(ranked.matches)
     found = {}
     for name in FACETS:
+        among = distinct(ranked.widened[name]) if name in ranked.widened else docs
         labels = tables.labels[name]
-        counts = np.bincount(tables.codes[name][docs], minlength=len(labels))
+        counts = np.bincount(tables.codes[name][among], minlength=len(labels))
         found[name] = facet_values(name, Counter({labels[i]: int(counts[i])
                                                   for i in np.flatnonzero(counts)}))
-    return found
+    months = np.bincount(tables.months[docs], minlength=tables.months_count)
+    return Counts(found, timeline(tables.first_year, months))
+
+
+def timeline(first_year: int, months: np.ndarray) -> tuple[Period, ...]:
+    """Matches per month from the first to the last month with any; per year over long spans.
+
+    ``months[0]`` counts the undated; ``months[i]`` month i - 1 from January of ``first_year``.
+    """
+    dated = np.flatnonzero(months[1:])
+    if not dated.size:
+        return ()
+    low, high = int(dated[0]), int(dated[-1])
+    if high - low < MONTHLY_SPAN:
+        return tuple(Period(f"{first_year + i // 12}-{i % 12 + 1:02d}", int(months[i + 1]))
+                     for i in range(low, high + 1))
+    years = np.bincount(np.arange(months.size - 1) // 12, weights=months[1:]).astype(int)
+    return tuple(Period(str(first_year + y), int(years[y]))
+                 for y in range(low // 12, high // 12 + 1))
 
 
 def facet_values(name: str, groups: Counter[str]) -> tuple[FacetValue, ...]:
-    values = [FacetValue(str(k), int(n)) for k, n in groups.items() if k not in (None, "", b"")]
+    values = [FacetValue(str(k), int(n), section_label(str(k)) if name == schema.SECTION
+                         else str(k))
+              for k, n in groups.items() if k not in (None, "", b"")]
     if name == schema.YEAR:
         return tuple(sorted(values, key=lambda v: v.value, reverse=True))
     return tuple(sorted(values, key=lambda v: (-v.count, v.value)))
 
 
-def hit_facets(hits) -> dict[str, tuple[FacetValue, ...]]:
-    """Count sections, sources and years of some hits."""
+def hit_facets(hits) -> Counts:
+    """Count sections, sources, years and months of some hits."""
     counts = {schema.SECTION: Counter(h.section for h in hits),
               schema.SOURCE: Counter(h.source for h in hits),
               schema.YEAR: Counter(str(h.date.year) if h.date else "" for h in hits)}
-    return {name: facet_values(name, counts[name]) for name in FACETS}
+    dated = [h.date for h in hits if h.date]
+    months = np.zeros(1, dtype=np.int64)
+    first = min(d.year for d in dated) if dated else 0
+    if dated:
+        codes = [(d.year - first) * 12 + d.month for d in dated]
+        months = np.bincount(codes, minlength=max(codes) + 1)
+    return Counts({name: facet_values(name, counts[name]) for name in FACETS},
+                  timeline(first, months))

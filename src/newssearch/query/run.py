@@ -12,6 +12,7 @@ from newssearch import schema
 from newssearch.query.parse import Filter
 from newssearch.query.plan import Plan, Planner
 from newssearch.query.rank import Ranked
+from newssearch.query.tree import Clause, MatchAny
 from newssearch.records import SearchRequest
 
 # The partial matches of a query are ranked from this many beyond a page of the looser query.
@@ -28,25 +29,30 @@ class Outcome:
 
 def allowed(snapshot, request: SearchRequest, plan: Plan, planner: Planner,
             notices: list[str]) -> object | None:
-    """The articles the query's and the request's filters and dates allow (None: all)."""
-    filters = list(plan.filters)
-    for fieldname, value in ((schema.SECTION, request.section),
-                             (schema.SOURCE, request.source)):
-        if value:
+    """The articles the query's and the request's filters and dates allow (None: all).
+
+    The request's sections are any of them, its sources too; both apply.
+    """
+    chosen: dict[str, Clause] = {}
+    for fieldname, values in ((schema.SECTION, request.sections),
+                              (schema.SOURCE, request.sources)):
+        if values:
             unknown = Plan()
-            filters.append(planner.filter_query(Filter(fieldname, value), unknown))
+            clauses = tuple(planner.filter_query(Filter(fieldname, v), unknown) for v in values)
+            chosen[fieldname] = clauses[0] if len(clauses) == 1 else MatchAny(clauses)
             notices.extend(unknown.notices)
-    return snapshot.allowed(filters, request.date_from, request.date_to)
+    return snapshot.allowed(list(plan.filters), request.date_from, request.date_to, chosen)
 
 
 def run(snapshot, plan: Plan, allowed: object | None, request: SearchRequest) -> Outcome:
     """Rank a plan's results for one request."""
-    by_date = request.sort == "date"
+    by_date = request.sort != "relevance"
 
     def ranked(clause, limit: int | None = None) -> Ranked:
         want = request.per_page if limit else request.page * request.per_page
         return snapshot.rank(clause, allowed, by_date=by_date, collapse=request.collapse,
-                             want=want, limit=limit, proximity=plan.proximity)
+                             want=want, limit=limit, proximity=plan.proximity,
+                             ascending=request.sort == "date_asc")
 
     if plan.sequence is not None:
         # La Poste: the articles with the exact sequence, if there are any.

@@ -15,7 +15,7 @@ from newssearch.records import BadRequest
 from newssearch.search import SearchService
 from newssearch.store import IndexUnavailable
 from newssearch.submissions import BadBody, Publisher
-from newssearch.web import api, errors, headers, pages, writes
+from newssearch.web import api, errors, feeds, headers, pages, writes
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a body larger than this gets 413
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feeds.bp)
     if app.config.get("API_KEY_FILE"):
         # Writes exist only behind a key: without one, PUT and DELETE get 405 as before.
         app.extensions["newssearch.keys"] = ApiKeys(Path(app.config["API_KEY_FILE"]))

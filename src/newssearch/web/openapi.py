@@ -19,18 +19,25 @@ _HIT = {
         "duplicates": {"type": "integer", "minimum": 0}},
 }
 _FACET = {"type": "array", "items": {
-    "type": "object", "required": ["value", "count"],
-    "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}}}}
+    "type": "object", "required": ["value", "count", "label"],
+    "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1},
+                   "label": {"type": "string"}}}}
+_PERIOD = {"type": "object", "required": ["period", "count"],
+           "properties": {"period": {"type": "string", "pattern": r"^\d{4}(-\d{2})?$"},
+                          "count": {"type": "integer", "minimum": 0}}}
+_SORTS = {"type": "string", "enum": ["relevance", "date", "date_asc"]}
+_DAY = {"type": "string", "pattern": r"^(\d{4}(-\d{2}(-\d{2})?)?|(\d{2}/)?\d{2}/\d{4})$",
+        "description": "AAAA, AAAA-MM, AAAA-MM-JJ, MM/AAAA ou JJ/MM/AAAA"}
 _PAGE = {
     "type": "object",
     "required": ["query", "total", "page", "per_page", "pages", "sort", "took_ms", "hits",
-                 "suggestion", "notices", "facets"],
+                 "suggestion", "notices", "facets", "histogram", "corrected_from"],
     "properties": {
         "query": {"type": "string"}, "total": {"type": "integer", "minimum": 0},
         "page": {"type": "integer", "minimum": 1},
         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
         "pages": {"type": "integer", "minimum": 0},
-        "sort": {"type": "string", "enum": ["relevance", "date"]},
+        "sort": _SORTS,
         "took_ms": {"type": "number", "minimum": 0},
         "hits": {"type": "array", "items": _HIT},
         "suggestion": {"oneOf": [{"type": "null"}, {
@@ -40,6 +47,8 @@ _PAGE = {
         "notices": {"type": "array", "items": {"type": "string"}},
         "facets": {"type": "object", "required": ["section", "source", "year"],
                    "properties": {"section": _FACET, "source": _FACET, "year": _FACET}},
+        "histogram": {"type": "array", "items": _PERIOD},
+        "corrected_from": {"type": ["string", "null"]},
     },
 }
 _ARTICLE = {
@@ -80,11 +89,19 @@ SPEC = {
                 _param("page", {"type": "integer", "minimum": 1, "maximum": 1000}, "Page"),
                 _param("per_page", {"type": "integer", "minimum": 1, "maximum": 100},
                        "Résultats par page"),
-                _param("sort", {"type": "string", "enum": ["relevance", "date"]}, "Tri"),
-                _param("from", {"type": "string", "format": "date"}, "Depuis (AAAA-MM-JJ)"),
-                _param("to", {"type": "string", "format": "date"}, "Jusqu’à (AAAA-MM-JJ)"),
-                _param("section", {"type": "string"}, "Rubrique"),
-                _param("source", {"type": "string"}, "Source"),
+                _param("sort", _SORTS, "Tri : pertinence, plus récents, plus anciens"),
+                _param("from", _DAY, "Depuis (un jour, un mois ou une année)"),
+                _param("to", _DAY, "Jusqu’à (un jour, un mois ou une année)"),
+                _param("period", {"type": "string", "enum": ["24h", "semaine", "mois", "annee"]},
+                       "Période jusqu’à aujourd’hui (remplace from et to)"),
+                {**_param("section", {"type": "array", "items": {"type": "string"}},
+                          "Rubriques (répétable : l’une ou l’autre)"),
+                 "style": "form", "explode": True},
+                {**_param("source", {"type": "array", "items": {"type": "string"}},
+                          "Sources (répétable : l’une ou l’autre)"),
+                 "style": "form", "explode": True},
+                _param("verbatim", {"type": "string", "enum": ["1"]},
+                       "Chercher les mots tels quels, sans correction"),
             ],
             "responses": {"200": _json(_PAGE, "Une page de résultats"), **_ERRORS},
         }},

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from werkzeug.datastructures import MultiDict
 
+from newssearch import dates
 from newssearch.records import MAX_PAGE, MAX_PER_PAGE, BadRequest, SearchRequest
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# The French names of the date fields, as the form labels them.
+_DATE_LABELS = {"from": "Du", "to": "Au"}
 
 
 def _int(args: MultiDict, name: str, default: int, high: int) -> int:
@@ -21,29 +20,39 @@ def _int(args: MultiDict, name: str, default: int, high: int) -> int:
     return int(raw)
 
 
-def _date(args: MultiDict, name: str) -> date | None:
+def _date(args: MultiDict, name: str, end: bool):
     raw = args.get(name, "").strip()
-    if not raw:
-        return None
     try:
-        if not _DATE.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
+        return dates.parse(raw, end=end)
     except ValueError:
-        raise BadRequest(f"bad_{name}",
-                         f"« {name} » doit être une date AAAA-MM-JJ (reçu « {raw[:20]} »).") \
-            from None
+        raise BadRequest(f"bad_{name}", dates.bad_date(_DATE_LABELS[name], raw)) from None
+
+
+def _values(args: MultiDict, name: str) -> tuple[str, ...]:
+    """Every non-empty value of a repeated parameter: ``section=a&section=b``."""
+    return tuple(v.strip() for v in args.getlist(name) if v.strip())[:20]
 
 
 def search_request(args: MultiDict, per_page: int = 10) -> SearchRequest:
     """Build a SearchRequest from query-string parameters; raises BadRequest."""
+    date_from, date_to = _date(args, "from", end=False), _date(args, "to", end=True)
+    swapped = bool(date_from and date_to and date_from > date_to)
+    if swapped:  # « du 2023 au 2019 »: from the start of 2019 to the end of 2023
+        date_from, date_to = _date(args, "to", end=False), _date(args, "from", end=True)
+    preset = args.get("period", "").strip()
+    if preset:
+        if preset not in dates.PRESETS:
+            raise BadRequest("bad_period", dates.bad_preset(preset))
+        date_from, date_to = dates.preset(preset), None
     return SearchRequest(
         q=args.get("q", ""),
         page=_int(args, "page", 1, MAX_PAGE),
         per_page=_int(args, "per_page", per_page, MAX_PER_PAGE),
         sort=args.get("sort", "").strip() or "relevance",
-        date_from=_date(args, "from"),
-        date_to=_date(args, "to"),
-        section=args.get("section", "").strip() or None,
-        source=args.get("source", "").strip() or None,
+        date_from=date_from,
+        date_to=date_to,
+        sections=_values(args, "section"),
+        sources=_values(args, "source"),
+        verbatim=args.get("verbatim", "") == "1",
+        dates_swapped=swapped,
     )
