@@ -899,9 +899,7 @@ VOLCANO = [
 def volcano(tmp_path_factory) -> SearchService:
     """A service over two articles about a volcano and one that only mentions it."""
     root = tmp_path_factory.mktemp("volcano")
-    (root / "v.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n"
-                                          for a in VOLCANO), "utf-8")
-    indexer.rebuild([root / "v.jsonl"], root / "ix")
+    indexer.rebuild([write_jsonl(root / "v.jsonl", VOLCANO)], root / "ix")
     return SearchService(root / "ix")
 
 
@@ -950,9 +948,7 @@ COMPLETION_NEWS = [
 def completing(tmp_path_factory) -> SearchService:
     """A service over articles where the frequent completion is not the one that fits."""
     root = tmp_path_factory.mktemp("completions")
-    (root / "c.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n"
-                                          for a in COMPLETION_NEWS), "utf-8")
-    indexer.rebuild([root / "c.jsonl"], root / "ix")
+    indexer.rebuild([write_jsonl(root / "c.jsonl", COMPLETION_NEWS)], root / "ix")
     return SearchService(root / "ix")
 
 

@@ -182,12 +182,8 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     corpus = _read(sources, on_problem)
     try:
         with store.writer_lock(index_dir, wait):
-            # Opened under the lock: a rebuild that finished meanwhile is the one to update.
-            ix, live, meta = open_index(index_dir)
-            try:
-                indexed, spellings = _indexed(ix)
-            finally:
-                ix.close()
+            # Read under the lock: a rebuild that finished meanwhile is the one to update.
+            live, meta, indexed, spellings = _held(index_dir)
             corpus = dataclasses.replace(
                 corpus, articles=one_spelling_per_source(corpus.articles, spellings))
             plan = plan_update(indexed, corpus, sources)
@@ -212,11 +208,7 @@ def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildR
     wanted = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
     try:
         with store.writer_lock(index_dir, wait):
-            ix, live, meta = open_index(index_dir)
-            try:
-                held, _ = _indexed(ix)
-            finally:
-                ix.close()
+            live, meta, held, _ = _held(index_dir)
             doomed = [i for i in wanted if i in held]
             documents = meta.documents
             if doomed:
@@ -231,6 +223,15 @@ def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildR
     return BuildReport(0, time.perf_counter() - started, (), store.current_generation(index_dir),
                        removed=len(doomed), removals=removals,
                        unknown=tuple(i for i in wanted if i not in held), documents=documents)
+
+
+def _held(index_dir: Path) -> tuple[Path, store.IndexMeta, dict[str, Indexed], Counter[str]]:
+    """The live generation, its metadata, what it holds of each article, its sources' names."""
+    ix, live, meta = open_index(index_dir)
+    try:
+        return (live, meta, *_indexed(ix))
+    finally:
+        ix.close()
 
 
 def _indexed(ix) -> tuple[dict[str, Indexed], Counter[str]]:

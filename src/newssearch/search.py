@@ -177,11 +177,12 @@ class SearchService:
         with self.index.reading():
             return self.snapshot().article(article_id) is not None
 
-    def source_spelling(self, name: str) -> str | None:
-        """How the index already writes a source (``AFP`` for ``afp``), if it has it."""
+    def source_spellings(self, names: set[str]) -> dict[str, str]:
+        """How the index already writes these sources (``AFP`` for ``afp``), where it has them."""
         with self.index.reading():
-            known = self.snapshot().facet_values(schema.SOURCE, schema.facet_key(name))
-        return known[0] if known else None
+            snapshot = self.snapshot()
+            known = {n: snapshot.facet_values(schema.SOURCE, schema.facet_key(n)) for n in names}
+        return {n: values[0] for n, values in known.items() if values}
 
     def article(self, article_id: str, q: str = "") -> ArticleView | None:
         """Return one article, with the words of ``q`` marked."""

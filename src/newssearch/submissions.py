@@ -4,7 +4,7 @@ corpus reader checks an article file's records, with the same reason codes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from newssearch import ingest
@@ -73,14 +73,11 @@ def read_body(body: bytes, content_type: str, article_id: str | None = None) -> 
     return Submission(tuple(articles.values()), report)
 
 
-def respelled(articles: tuple[Article, ...], spelling: Callable[[str], str | None]
+def respelled(articles: tuple[Article, ...], spellings: Mapping[str, str]
               ) -> tuple[Article, ...]:
     """Give each source the spelling the index already has for it (AFP, not afp)."""
-    out = []
-    for a in articles:
-        known = spelling(a.source) if a.source else None
-        out.append(replace(a, source=known) if known and known != a.source else a)
-    return tuple(out)
+    return tuple(replace(a, source=spellings[a.source])
+                 if spellings.get(a.source, a.source) != a.source else a for a in articles)
 
 
 def _json(text: str, article_id: str | None) -> list[tuple[int, object, Problem | None]]:
@@ -131,7 +128,8 @@ class Publisher:
         if not submission.articles:
             return 422, submission.report
         existed = article_id is not None and self.service.has(article_id)
-        articles = respelled(submission.articles, self.service.source_spelling)
+        sources = {a.source for a in submission.articles if a.source}
+        articles = respelled(submission.articles, self.service.source_spellings(sources))
         ingest.submit(self.service.index_dir, ingest.Change(articles), self.wait)
         return (200 if existed else 201), submission.report
 
