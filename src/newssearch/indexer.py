@@ -182,6 +182,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     corpus = _read(sources, on_problem)
     try:
         with store.writer_lock(index_dir, wait):
+            leftovers = store.remove_leftovers(index_dir)
             # Read under the lock: a rebuild that finished meanwhile is the one to update.
             live, meta, indexed, spellings = _held(index_dir)
             corpus = dataclasses.replace(
@@ -199,7 +200,8 @@ def update(sources: Sequence[Path], index_dir: Path, *,
                        store.current_generation(index_dir), added=plan.added,
                        changed=plan.changed, removed=plan.removed, moved=plan.moved,
                        skipped=_skipped(corpus),
-                       removals=plan.removals, spared=plan.spared, documents=documents)
+                       removals=plan.removals, spared=plan.spared, documents=documents,
+                       leftovers=tuple(leftovers))
 
 
 def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildReport:
@@ -208,6 +210,7 @@ def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildR
     wanted = tuple(dict.fromkeys(i.strip() for i in ids if i.strip()))
     try:
         with store.writer_lock(index_dir, wait):
+            store.remove_leftovers(index_dir)  # of a killed change
             live, meta, held, _ = _held(index_dir)
             doomed = [i for i in wanted if i in held]
             documents = meta.documents
@@ -280,6 +283,7 @@ def apply_locked(index_dir: Path, upserts: Sequence[Article], deletes: Sequence[
                  origin: str) -> int:
     """Add or replace ``upserts`` and remove ``deletes`` as one new generation; return the
     articles it holds. The caller holds the writers' lock (ingest.py batches pushed writes)."""
+    store.remove_leftovers(index_dir)  # of a killed change
     ix, live, meta = open_index(index_dir)
     ix.close()
     return _change(index_dir, live, meta, deletes, upserts,

@@ -186,3 +186,30 @@ def test_a_killed_indexer_leaves_no_worker_holding_the_lock(tmp_path: Path, spaw
           f"exit {after.returncode} {after.stderr.strip()[-120:]!r}")
     assert orphans == []
     assert after.returncode == 0, after.stderr
+
+
+def test_a_killed_update_loses_nothing_and_adds_all_or_nothing(tmp_path: Path, spawn,
+                                                               newssearch, make_articles,
+                                                               write_jsonl):
+    """SIGKILL --update while it reads, writes or swaps: the archive stays whole."""
+    archive = write_jsonl(tmp_path / "archive" / "news.jsonl", make_articles(OLD, seed=5))
+    today = write_jsonl(tmp_path / "today" / "news.jsonl",
+                        make_articles(1500, seed=6, prefix="jour"))
+    index_dir = tmp_path / "index"
+    indexer.rebuild([archive.parent], index_dir)
+    before = served(index_dir)[0]
+    seen = Counter()
+    for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
+        process, _ = spawn("index", today, "--index", index_dir, "--update")
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        documents = served(index_dir)[0]
+        assert documents in (before, before + 1500)  # never partial, never fewer
+        seen[documents] += 1
+        if documents == before + 1500:
+            break
+    finished = newssearch("index", today, "--index", index_dir, "--update")
+    assert finished.returncode == 0, finished.stderr
+    assert served(index_dir)[0] == before + 1500 and not leftovers(index_dir)
+    print(f"\nkilled updates left {dict(seen)} documents")
