@@ -1,0 +1,1 @@
+"""The OpenSearch backend: the same newssearch on a cluster."""
