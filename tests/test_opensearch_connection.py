@@ -41,3 +41,20 @@ def test_directories_are_not_locations():
     assert not connection.is_location("index")
     assert not connection.is_location("/srv/opensearch+http/index")
     assert connection.is_location("opensearch+http://h:1/x")
+
+
+def test_an_article_survives_the_trip_through_an_opensearch_document():
+    from datetime import date
+
+    from newssearch.articles import Article
+    from newssearch.opensearch import fields
+
+    article = Article("a1", "Réforme des retraites", "Le texte.", "Le chapeau.",
+                      date(2020, 1, 9), "https://x/1", "L'Opinion", "Société", ("retraites",))
+    doc = fields.source(article, "/data/a.jsonl")
+    assert fields.article(doc) == article
+    assert doc["section_key"] == "societe" and doc["title_key"] == "reforme des retraites"
+    assert doc["text"] == "Le chapeau.\n\nLe texte." and doc["year"] == "2020"
+    undated = fields.source(Article("a2", "Sans date", "x"))
+    assert fields.article(undated).date is None and undated["day"] == ""
+    assert fields.path("title_exact") == "title.exact" and fields.path("source") == "source"
