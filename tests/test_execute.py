@@ -71,6 +71,12 @@ def opened(updated_index: Path):
     del gen  # held until here: it closes its searchers when collected
 
 
+def live(eng: Engine, ids: np.ndarray) -> set[int]:
+    """The live documents among evaluated ones (which may include deleted ones)."""
+    assert np.all(np.diff(ids) > 0), "matches come as sorted, unique document numbers"
+    return set(ids[eng.tables.live[ids]].tolist())
+
+
 def sample_terms(reader, field: str, count: int) -> list[str]:
     """Common, middling and rare terms of a field."""
     found = sorted(((info.doc_frequency(), t.decode("utf-8"))
@@ -86,9 +92,10 @@ def test_term_matches_and_scores_as_whoosh_bm25(opened, field):
     n = reader.doc_count_all()
     average = reader.field_length(field) / n
     for text in sample_terms(reader, field, 25):
-        mask, score = eng.evaluate(tree.Term(field, text, 2.0))
+        ids, scores = eng.evaluate(tree.Term(field, text, 2.0))
+        score = dict(zip(ids.tolist(), scores.tolist(), strict=True))
         expected = set(searcher.docs_for_query(wq.Term(field, text)))
-        assert set(np.flatnonzero(mask & eng.tables.live).tolist()) == expected, text
+        assert live(eng, ids) == expected, text
         df = reader.doc_frequency(field, text)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         m = reader.postings(field, text)
@@ -119,8 +126,8 @@ def test_sequences_match_as_whoosh_phrases(opened):
             # Pairs and triples from the text, and the same words reversed.
             pair = words[start:start + 2]
             for picked in (pair, words[start:start + 3], pair[::-1]):
-                mask, _ = eng.in_order(InOrder(field, tuple(picked), slop))
-                got = set(np.flatnonzero(mask & eng.tables.live).tolist())
+                ids, _ = eng.in_order(InOrder(field, tuple(picked), slop))
+                got = live(eng, ids)
                 want = set(searcher.docs_for_query(wq.Phrase(field, picked, slop=slop)))
                 assert got == want, (field, picked, slop)
                 found += bool(want)
@@ -129,8 +136,8 @@ def test_sequences_match_as_whoosh_phrases(opened):
 
 def test_deleted_and_changed_articles(opened):
     searcher, eng = opened
-    mask, _ = eng.evaluate(tree.Term("text_exact", "marseille"))
-    ids = {searcher.stored_fields(int(d))["id"] for d in np.flatnonzero(mask & eng.tables.live)}
+    found, _ = eng.evaluate(tree.Term("text_exact", "marseille"))
+    ids = {searcher.stored_fields(d)["id"] for d in live(eng, found)}
     records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
     assert {r["id"] for r in records[330:335]} <= ids  # the changed copies, found
     assert not ids & {r["id"] for r in records[300:330]}  # the deleted ones, gone
@@ -169,7 +176,7 @@ def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collaps
         seen.add(key)
         full.append(d)
     for want in (1, 10, 37, len(full) + 5):
-        ranked = rank(t, mask, score, by_date, collapse, want)
+        ranked = rank(t, docs, score[docs], by_date, collapse, want)
         assert ranked.docs.tolist() == full[:want]
         assert ranked.total == len(full)
         if collapse:
@@ -187,12 +194,13 @@ def test_fields_add_frequencies_before_saturating(opened):
     checked = 0
     for text in sample_terms(reader, "title", 30):
         node = tree.BM25F(tuple(tree.Term(f, text, w) for f, w in weights.items()))
-        mask, score = eng.evaluate(node)
+        ids, scores = eng.evaluate(node)
+        score = dict(zip(ids.tolist(), scores.tolist(), strict=True))
         docs = set()
         for f in weights:
             docs |= set(searcher.docs_for_query(wq.Term(f, text)))
-        assert set(np.flatnonzero(mask & eng.tables.live).tolist()) == docs
-        idf = math.log(1 + (n - int(mask.sum()) + 0.5) / (int(mask.sum()) + 0.5))
+        assert live(eng, ids) == docs
+        idf = math.log(1 + (n - ids.size + 0.5) / (ids.size + 0.5))
         for doc in sorted(docs)[:5]:
             tf = 0.0
             for f, w in weights.items():

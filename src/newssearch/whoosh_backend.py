@@ -22,7 +22,7 @@ from newssearch import postings, schema, store
 from newssearch.analysis import analyze
 from newssearch.articles import Article
 from newssearch.query.bm25 import idf
-from newssearch.query.execute import Engine, PostingCache, Tables
+from newssearch.query.execute import Engine, PostingCache, Tables, dense
 from newssearch.query.rank import Counts, Ranked, facets
 from newssearch.query.select import Allowed, select_and_rank
 from newssearch.query.tree import BM25F, AllDocuments, Clause, InOrder, MatchAll, MatchAny, Term
@@ -192,18 +192,22 @@ class WhooshSnapshot:
     def allowed(self, filters: Sequence[Clause], date_from: date | None,
                 date_to: date | None, facets: Mapping[str, Clause] | None = None
                 ) -> Allowed | None:
-        allowed = self.engine.evaluate(MatchAll(tuple(filters)))[0] if filters else None
+        size = self.engine.tables.size
+        allowed = None
+        if filters:
+            allowed = dense(size, self.engine.evaluate(MatchAll(tuple(filters)))[0])
         if date_from or date_to:
             dated = self.engine.tables.day_mask(date_from, date_to)
             allowed = dated if allowed is None else allowed & dated
-        chosen = {name: self.engine.evaluate(c)[0] for name, c in (facets or {}).items()}
+        chosen = {name: dense(size, self.engine.evaluate(c)[0])
+                  for name, c in (facets or {}).items()}
         return Allowed(allowed, chosen) if allowed is not None or chosen else None
 
     def rank(self, clause: Clause | None, allowed: Allowed | np.ndarray | None, *,
              by_date: bool, collapse: bool, want: int, limit: int | None = None,
              proximity: Sequence[InOrder] = (), ascending: bool = False) -> Ranked:
-        mask, score = self.engine.evaluate(clause if clause is not None else AllDocuments())
-        return select_and_rank(self.engine, mask, score, allowed, by_date=by_date,
+        ids, scores = self.engine.evaluate(clause if clause is not None else AllDocuments())
+        return select_and_rank(self.engine, ids, scores, allowed, by_date=by_date,
                                collapse=collapse, want=want, limit=limit, proximity=proximity,
                                ascending=ascending)
 

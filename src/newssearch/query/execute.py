@@ -3,8 +3,9 @@
 Whoosh's matchers walk postings one document at a time through a tree of Python
 objects; with five fields, bonuses and facets that cost most of a query's time.
 Here each term's postings are read once into arrays, scored per field as Whoosh's
-BM25F scores them, and combined as whole-corpus vectors: a query is a few vector
-operations, and facets, collapsing and sorting are counts and sorts over arrays.
+BM25F scores them, and combined as sorted document lists with their scores
+(intersections, unions), so a query costs what its postings hold, not the archive's
+size; facets, collapsing and sorting are counts and sorts over the matches.
 Word positions (phrases, proximity) are read only for the documents that need them.
 """
 
@@ -27,7 +28,6 @@ from newssearch.query.tree import (
     InOrder,
     MatchAll,
     MatchAny,
-    NoDocuments,
     Term,
     WithBonus,
     Without,
@@ -36,6 +36,8 @@ from newssearch.query.tree import (
 TITLE_SHARE_DAMPING = 0.5
 COLUMNS = (schema.TITLE_KEY, schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)
 CACHE_BYTES = 64 * 1024 * 1024
+# A union of postings at least 1/DENSE_SHARE of the archive's size is made with a mask.
+DENSE_SHARE = 32
 
 
 class Tables:
@@ -45,6 +47,7 @@ class Tables:
         segments = segments if segments is not None else postings.SegmentArrays()
         self.size = reader.doc_count_all()
         self.live = postings.live_documents(reader)
+        self.live_ids = np.flatnonzero(self.live).astype(np.int32)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         for field in schema.TEXT_FIELDS:
@@ -159,81 +162,132 @@ class Engine:
             self.cache.put(key, found)
         return found
 
-    def bm25f(self, node: BM25F) -> tuple[np.ndarray, np.ndarray]:
-        size = self.tables.size
-        tf = np.zeros(size, dtype=np.float32)
-        mask = np.zeros(size, dtype=bool)
-        for term in node.terms:
-            ids, freqs = self.frequencies(term.field, term.text)
-            tf[ids] += term.weight * self.title_damped(term.field, ids, freqs)
-            mask[ids] = True
-        idf = bm25.idf(size, int(np.count_nonzero(mask)))
-        return mask, (idf * bm25.saturated(tf)).astype(np.float32)
+    def bm25f(self, node: BM25F) -> Matches:
+        ids, tf = added([(ids, term.weight * self.title_damped(term.field, ids, freqs))
+                         for term in node.terms
+                         for ids, freqs in (self.frequencies(term.field, term.text),)],
+                        self.tables.size)
+        idf = bm25.idf(self.tables.size, int(ids.size))
+        return ids, (idf * bm25.saturated(tf)).astype(np.float32)
 
-    def evaluate(self, node: Clause) -> tuple[np.ndarray, np.ndarray]:
-        """Return (mask of matching documents, scores) over the whole generation.
+    def evaluate(self, node: Clause) -> Matches:
+        """Return the (sorted document numbers, scores) of the documents matching ``node``.
 
-        The arrays are shared with later calls: callers must not change them.
+        Deleted documents may be among them: ranking leaves them out. The arrays are
+        shared with later calls: callers must not change them.
         """
         found = self._memo.get(node)
         if found is None:
             found = self._memo[node] = self._evaluate(node)
         return found
 
-    def _evaluate(self, node: Clause) -> tuple[np.ndarray, np.ndarray]:
-        size = self.tables.size
+    def _evaluate(self, node: Clause) -> Matches:
+        # Every operation costs in proportion to the postings it combines, never to the
+        # whole archive: intersections look the smaller list up in the larger.
         if isinstance(node, Term):
             ids, scores = self.term(node.field, node.text)
-            mask = np.zeros(size, dtype=bool)
-            mask[ids] = True
-            score = np.zeros(size, dtype=np.float32)
-            score[ids] = scores * node.weight
-            return mask, score
+            return ids, scores * np.float32(node.weight) if node.weight != 1 else scores
         if isinstance(node, BM25F):
             return self.bm25f(node)
         if isinstance(node, MatchAll | MatchAny):
             if not node.children:
-                return self.evaluate(NoDocuments())
-            mask, score = self.evaluate(node.children[0])
-            combine = np.logical_and if isinstance(node, MatchAll) else np.logical_or
-            for child in node.children[1:]:
-                m, s = self.evaluate(child)
-                mask = combine(mask, m)
-                score = score + s
-            return mask, score
+                return NOTHING
+            found = [self.evaluate(child) for child in node.children]
+            if isinstance(node, MatchAny):
+                return added(found, self.tables.size)
+            smallest, *others = sorted(found, key=lambda f: f[0].size)
+            ids = smallest[0]
+            for got, _ in others:
+                ids = ids[contains(got, ids)]
+            score = np.zeros(ids.size, dtype=np.float32)
+            for got, scores in found:  # in the children's order, as float32
+                score += scores[np.searchsorted(got, ids)]
+            return ids, score
         if isinstance(node, Without):
-            mask, score = self.evaluate(node.node)
-            return mask & ~self.evaluate(node.excluded)[0], score
+            ids, score = self.evaluate(node.node)
+            keep = ~contains(self.evaluate(node.excluded)[0], ids)
+            return ids[keep], score[keep]
         if isinstance(node, WithBonus):
-            mask, score = self.evaluate(node.node)
-            m, s = self.evaluate(node.bonus)
-            return mask, score + np.where(m, s, 0)
+            ids, score = self.evaluate(node.node)
+            got, bonus = self.evaluate(node.bonus)
+            inside = contains(ids, got)
+            score = score.copy()
+            score[np.searchsorted(ids, got[inside])] += bonus[inside]
+            return ids, score
         if isinstance(node, ConstantScore):
-            mask, _ = self.evaluate(node.node)
-            return mask, np.where(mask, np.float32(node.score), np.float32(0))
+            ids, _ = self.evaluate(node.node)
+            return ids, np.full(ids.size, node.score, dtype=np.float32)
         if isinstance(node, InOrder):
             return self.in_order(node)
         if isinstance(node, AllDocuments):
-            return self.tables.live.copy(), np.zeros(size, dtype=np.float32)
-        return np.zeros(size, dtype=bool), np.zeros(size, dtype=np.float32)
+            ids = self.tables.live_ids
+            return ids, np.zeros(ids.size, dtype=np.float32)
+        return NOTHING
 
-    def in_order(self, node: InOrder, among: np.ndarray | None = None):
-        """Documents (of ``among`` if given) with the words in sequence, and their score."""
-        size = self.tables.size
-        mask = np.ones(size, dtype=bool) if among is None else among.copy()
-        score = np.zeros(size, dtype=np.float32)
-        for word in node.words:
-            ids, scores = self.term(node.field, word)
-            has = np.zeros(size, dtype=bool)
-            has[ids] = True
-            mask &= has
-            score[ids] += scores
-        candidates = np.flatnonzero(mask)
-        if len(node.words) > 1 and candidates.size:
-            positions = [postings.read_positions(self.reader, node.field, w, candidates)
+    def in_order(self, node: InOrder, among: np.ndarray | None = None) -> Matches:
+        """Documents (of the sorted ``among`` if given) with the words in sequence; their score."""
+        found = [self.term(node.field, word) for word in node.words]
+        by_size = sorted(found, key=lambda f: f[0].size)
+        ids = among if among is not None else by_size[0][0]
+        for got, _ in by_size:
+            ids = ids[contains(got, ids)]
+        score = np.zeros(ids.size, dtype=np.float32)
+        for got, scores in found:
+            score += scores[np.searchsorted(got, ids)]
+        if len(node.words) > 1 and ids.size:
+            positions = [postings.read_positions(self.reader, node.field, w, ids)
                          for w in node.words]
-            for doc in candidates.tolist():
+
+            def in_place(doc: int) -> bool:
                 lists = [p.get(doc) for p in positions]
-                if not all(lists) or not in_sequence(lists, node.slop):
-                    mask[doc] = False
-        return mask, np.where(mask, score * node.weight, np.float32(0))
+                return all(lists) and in_sequence(lists, node.slop)
+
+            keep = np.array([in_place(doc) for doc in ids.tolist()], dtype=bool)
+            ids, score = ids[keep], score[keep]
+        return ids, score * np.float32(node.weight)
+
+
+Matches = tuple[np.ndarray, np.ndarray]
+NOTHING: Matches = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+
+
+def contains(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``wanted`` are in ``sorted_ids`` (both sorted, unique): a boolean per wanted."""
+    if not sorted_ids.size or not wanted.size:
+        return np.zeros(wanted.size, dtype=bool)
+    where = np.searchsorted(sorted_ids, wanted)
+    where[where == sorted_ids.size] = 0
+    return sorted_ids[where] == wanted
+
+
+def added(parts: list[Matches], size: int) -> Matches:
+    """The documents in any of the parts, each with the sum of its scores in them.
+
+    The scores add up in the parts' order, in float32, whichever way the union is
+    made: a union holding a large share of the archive goes through a mask over it
+    (cheaper than sorting), a smaller one through a sort of the lists.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return NOTHING
+    if sum(ids.size for ids, _ in parts) * DENSE_SHARE >= size:
+        mask = np.zeros(size, dtype=bool)
+        sums = np.zeros(size, dtype=np.float32)
+        for ids, scores in parts:
+            mask[ids] = True
+            sums[ids] += scores
+        ids = np.flatnonzero(mask).astype(np.int32)
+        return ids, sums[ids]
+    ids = np.unique(np.concatenate([ids for ids, _ in parts]))
+    sums = np.zeros(ids.size, dtype=np.float32)
+    for got, scores in parts:
+        sums[np.searchsorted(ids, got)] += scores
+    return ids, sums
+
+
+def dense(size: int, ids: np.ndarray) -> np.ndarray:
+    """A mask over every document with ``ids`` set (filters read it per match)."""
+    mask = np.zeros(size, dtype=bool)
+    mask[ids] = True
+    return mask

@@ -43,69 +43,71 @@ class Counts:
     histogram: tuple[Period, ...]
 
 
-def rescore(engine: Engine, mask: np.ndarray, score: np.ndarray,
+def rescore(engine: Engine, ids: np.ndarray, scores: np.ndarray,
             proximity: list[InOrder]) -> np.ndarray:
-    """Add the proximity bonuses to the best-scored matches."""
-    docs = np.flatnonzero(mask)
-    if not proximity or docs.size < 2:
-        return score
-    if docs.size > PROXIMITY_WINDOW:
-        docs = docs[np.argpartition(-score[docs], PROXIMITY_WINDOW)[:PROXIMITY_WINDOW]]
-    window = np.zeros_like(mask)
-    window[docs] = True
-    score = score.copy()
+    """Add the proximity bonuses to the best-scored matches (sorted ids, their scores)."""
+    if not proximity or ids.size < 2:
+        return scores
+    window = ids
+    if ids.size > PROXIMITY_WINDOW:
+        window = np.sort(ids[np.argpartition(-scores, PROXIMITY_WINDOW)[:PROXIMITY_WINDOW]])
+    scores = scores.copy()
     for sequence in proximity:
         found, bonus = engine.in_order(sequence, among=window)
-        score[found] += bonus[found]
-    return score
+        scores[np.searchsorted(ids, found)] += bonus
+    return scores
 
 
-def rank(tables: Tables, mask: np.ndarray, score: np.ndarray, by_date: bool, collapse: bool,
+def rank(tables: Tables, docs: np.ndarray, scores: np.ndarray, by_date: bool, collapse: bool,
          want: int, limit: int | None = None, ascending: bool = False) -> Ranked:
-    """Order the matches (by score, newest or oldest first), keeping each headline's best copy.
+    """Order the matches (sorted ids, their scores) by score, newest or oldest first,
+    keeping each headline's best copy.
 
     Only the best ``want`` results are put in order: a full sort of every match
     cost more than the rest of a query. ``limit`` ranks only that many of the best
     matches in all (a page of partial matches).
     """
-    docs = np.flatnonzero(mask)
     if limit is not None and docs.size > limit:
-        docs = np.sort(_best(docs, score, limit))
+        keep = _best(scores, limit)
+        docs, scores = docs[keep], scores[keep]
     # Every article has a headline key (its id when it has no headline): none is "".
     keys = tables.codes[schema.TITLE_KEY][docs] if collapse else None
-    total = docs.size if keys is None else int(np.unique(keys).size)
+    if keys is not None:
+        distinct, copies_of = np.unique(keys, return_counts=True)
+    total = docs.size if keys is None else int(distinct.size)
     top = want if keys is None else 2 * want + 10
     while True:
-        candidates = docs if by_date or top >= docs.size else _best(docs, score, top)
+        picked = (np.arange(docs.size) if by_date or top >= docs.size
+                  else _best(scores, top))
+        candidates, found = docs[picked], scores[picked]
         if by_date and ascending:  # undated articles last, as they are when newest first
             days = np.where(tables.days[candidates] > 0, tables.days[candidates], 99_999_999)
-            order = np.lexsort((candidates, -score[candidates], days))
+            order = np.lexsort((candidates, -found, days))
         elif by_date:
-            order = np.lexsort((candidates, -score[candidates], -tables.days[candidates]))
+            order = np.lexsort((candidates, -found, -tables.days[candidates]))
         else:
-            order = np.lexsort((candidates, -score[candidates]))  # ties: index order
-        ranked = candidates[order]
+            order = np.lexsort((candidates, -found))  # ties: index order
+        ranked, ranked_scores = candidates[order], found[order]
         if keys is None:
-            best = ranked[:want]
-            return Ranked(best, score[best], np.zeros(best.size, dtype=np.int64), total, docs)
+            return Ranked(ranked[:want], ranked_scores[:want],
+                          np.zeros(min(want, ranked.size), dtype=np.int64), total, docs)
         ranked_keys = tables.codes[schema.TITLE_KEY][ranked]
         _, first = np.unique(ranked_keys, return_index=True)
         first.sort()
         if first.size >= want or candidates.size == docs.size:
             first = first[:want]
-            best = ranked[first]
-            copies = np.bincount(keys)[ranked_keys[first]] - 1
-            return Ranked(best, score[best], copies, total, docs)
+            copies = copies_of[np.searchsorted(distinct, ranked_keys[first])] - 1
+            return Ranked(ranked[first], ranked_scores[first], copies.astype(np.int64),
+                          total, docs)
         top *= 4
 
 
-def _best(docs: np.ndarray, score: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` best-scored documents, and any tied with the last of them."""
-    if count >= docs.size:
-        return docs
-    scores = score[docs]
+def _best(scores: np.ndarray, count: int) -> np.ndarray:
+    """The positions of the ``count`` best scores, and of any tied with the last, in order."""
+    if count >= scores.size:
+        return np.arange(scores.size)
     threshold = np.partition(-scores, count - 1)[count - 1]
-    return docs[-scores <= threshold]
+    return np.flatnonzero(-scores <= threshold)
 
 
 def facets(tables: Tables, ranked: Ranked, collapse: bool) -> Counts:

@@ -24,61 +24,68 @@ DATE_SORT_FLOOR = 0.25
 
 @dataclass(frozen=True)
 class Allowed:
-    """What the filters allow: the query's filters and dates, and each chosen facet apart."""
+    """What the filters allow: the query's filters and dates, and each chosen facet apart.
+
+    Each is a mask over every document, read at the matches' numbers only.
+    """
 
     base: np.ndarray | None
     facets: Mapping[str, np.ndarray]
 
 
-def strong(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """The matches scoring at least DATE_SORT_FLOOR of the best (all, when none scores)."""
-    best = float(score[mask].max()) if mask.any() else 0.0
+def strong(scores: np.ndarray, best: float) -> np.ndarray:
+    """Which scores reach DATE_SORT_FLOOR of the best (all, when none scores)."""
     if best <= 0:
-        return mask
-    return score >= np.float32(DATE_SORT_FLOOR * best)
+        return np.ones(scores.size, dtype=bool)
+    return scores >= np.float32(DATE_SORT_FLOOR * best)
 
 
 def _left_out(tables: Tables, weak: np.ndarray, listed: np.ndarray, collapse: bool) -> int:
     """How many results the weak matches are: headlines none of the listed ones has."""
     if not collapse:
-        return int(np.count_nonzero(weak))
+        return int(weak.size)
     keys = tables.codes[schema.TITLE_KEY]
     return int(np.setdiff1d(keys[weak], keys[listed]).size)
 
 
-def select_and_rank(engine: Engine, mask: np.ndarray, score: np.ndarray,
+def select_and_rank(engine: Engine, ids: np.ndarray, scores: np.ndarray,
                     allowed: Allowed | np.ndarray | None, *, by_date: bool, collapse: bool,
                     want: int, limit: int | None, proximity: Sequence[InOrder],
                     ascending: bool) -> Ranked:
-    """Rank the live matches the request allows, with what its facets and notices need."""
-    mask = mask & engine.tables.live
+    """Rank the live matches (sorted ids and their scores) the request allows."""
     if isinstance(allowed, Allowed):
         base, chosen = allowed.base, allowed.facets
     else:
         base, chosen = allowed, {}
+    keep = engine.tables.live[ids]
     if base is not None:
-        mask &= base
-    unfaceted = mask.copy() if chosen else mask
-    for values in chosen.values():
-        mask &= values
+        keep &= base[ids]
+    ids, scores = ids[keep], scores[keep]
+    unfaceted, unfaceted_scores = ids, scores
+    if chosen:
+        keep = np.ones(ids.size, dtype=bool)
+        for values in chosen.values():
+            keep &= values[ids]
+        ids, scores = ids[keep], scores[keep]
     weak = None
     if by_date:
-        kept = strong(mask, score)
-        weak = mask & ~kept
-        mask &= kept
-        unfaceted = unfaceted & kept
+        best = float(scores.max()) if scores.size else 0.0
+        kept = strong(scores, best)
+        weak = ids[~kept]
+        ids, scores = ids[kept], scores[kept]
+        unfaceted = unfaceted[strong(unfaceted_scores, best)] if chosen else ids
     else:
-        score = rescore(engine, mask, score, list(proximity))
-    ranked = rank(engine.tables, mask, score, by_date, collapse, want, limit, ascending)
-    if weak is not None and weak.any():
-        ranked = replace(ranked, left_out=_left_out(engine.tables, weak, mask, collapse))
+        scores = rescore(engine, ids, scores, list(proximity))
+    ranked = rank(engine.tables, ids, scores, by_date, collapse, want, limit, ascending)
+    if weak is not None and weak.size:
+        ranked = replace(ranked, left_out=_left_out(engine.tables, weak, ids, collapse))
     if not chosen:
         return ranked
     widened = {}
     for name in chosen:
-        others = unfaceted.copy()
+        others = np.ones(unfaceted.size, dtype=bool)
         for other, values in chosen.items():
             if other != name:
-                others &= values
-        widened[name] = np.flatnonzero(others)
+                others &= values[unfaceted]
+        widened[name] = unfaceted[others]
     return replace(ranked, widened=widened)
