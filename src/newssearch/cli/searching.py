@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from newssearch import notices, store
+from newssearch.cli import backends
 from newssearch.cli.backends import Target
 from newssearch.cli.common import INDEX_OPTION, progress_printer
 from newssearch.evaluation import EvaluationInputError, load_qrels, load_queries
 from newssearch.evaluation import evaluate as run_evaluation
 from newssearch.records import SORTS, SearchRequest
-from newssearch.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -49,7 +49,7 @@ def search(query: str, index_dir: Target, limit: int, page: int, sort: str,
         newssearch search 'reforme des retraites -greve' --sort date
     """
     try:
-        service = SearchService(index_dir)
+        service = backends.service(index_dir)
         result = service.search(SearchRequest(q=query, page=page, per_page=limit, sort=sort,
                                               sections=sections, sources=sources))
     except store.IndexUnavailable as e:
@@ -97,7 +97,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Target, run_path: Path | Non
     try:
         judged = load_queries(queries)
         judgements = load_qrels(qrels)
-        service = SearchService(index_dir)
+        service = backends.service(index_dir)
         service.snapshot()
     except (EvaluationInputError, store.IndexUnavailable) as e:
         raise click.ClickException(str(e)) from e
