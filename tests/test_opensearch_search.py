@@ -152,3 +152,17 @@ def test_a_stopped_server_is_an_unavailable_index(osmem_server, cluster):
     clone.close()
     with pytest.raises(store.IndexUnavailable, match="does not answer"):
         service.search(SearchRequest("retraites"))
+
+
+def test_a_stopped_cluster_answers_the_web_503_error_shape(osmem_server):
+    from newssearch.web import create_app
+
+    clone = osmem_server.clone()
+    location = f"opensearch+{clone.url}/news?analysis=builtin"
+    clone.close()
+    client = create_app({"TESTING": True, "INDEX_DIR": location}).test_client()
+    r = client.get("/api/search?q=retraites")
+    assert r.status_code == 503
+    assert r.get_json() == {"error": {"code": "index_unavailable", "message": (
+        f"L’index n’est pas disponible : {location}: the cluster does not answer; "
+        "check that it runs and the address is right")}}
