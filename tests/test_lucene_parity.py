@@ -196,6 +196,22 @@ def test_the_search_analyzers_give_the_index_analyzers_tokens(lucene):
         assert lucene([(index, t) for t in texts]) == lucene([(search, t) for t in texts])
 
 
+def test_the_exact_search_analyzer_leaves_our_folded_words_as_they_are(lucene):
+    """The translation may send folded words to the .exact fields as text."""
+    words = sorted({t.text for text in french_cases() for t in analysis.analyze(text, False)})
+    assert lucene([(mapping.EXACT_SEARCH, w) for w in words]) == [
+        [(w, 0, len(w), 1)] for w in words]
+
+
+def test_re_stemming_our_stems_would_change_them(lucene):
+    """Why the ranked fields search with TERMS: Snowball is not idempotent."""
+    stems = [t.text for t in analysis.analyze("L’Assemblée nationale")]
+    again = [t[0] for (t,) in lucene([(mapping.STEMMED_SEARCH, s) for s in stems])]
+    assert again != stems
+    (tokens,) = lucene([(mapping.TERMS, " ".join(stems))])
+    assert [t[0] for t in tokens] == stems
+
+
 @pytest.mark.parametrize("text", ["L’Assemblée a voté", "saintden", "Saint-Denis 14h30"])
 def test_the_terms_analyzer_takes_each_term_as_it_is(lucene, text):
     (tokens,) = lucene([(mapping.TERMS, text)])
