@@ -139,6 +139,17 @@ def test_the_builtin_body_needs_no_custom_component():
     assert set(chain) == {"analyzer"}
 
 
+@pytest.mark.parametrize(("kind", "search"), [(CUSTOM, mapping.TERMS),
+                                              (BUILTIN, mapping.STEMMED_SEARCH)])
+def test_ranked_fields_search_with_terms_as_sent_on_our_chain(kind, search):
+    """combined_fields has no analyzer parameter: it must not re-stem our stems."""
+    properties = mapping.index_body(analysis=kind)["mappings"]["properties"]
+    for name in ("title", "text"):
+        assert properties[name]["analyzer"] == mapping.STEMMED
+        assert properties[name]["search_analyzer"] == search
+        assert properties[name]["fields"]["exact"]["search_analyzer"] == mapping.EXACT_SEARCH
+
+
 def test_only_index_analyzers_flatten_the_token_graph():
     analyzers = custom()["settings"]["analysis"]["analyzer"]
     assert "flatten_graph" in analyzers[mapping.STEMMED]["filter"]

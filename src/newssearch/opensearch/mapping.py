@@ -8,6 +8,13 @@ emits each word without its leading elided article (group 1, so offsets start af
 accent folding; then the joins, the pronoun rule, stop words and Snowball as filters.
 tests/test_lucene_parity.py runs it on real Lucene and lists every difference.
 
+Queries send terms we analysed ourselves, so the ranked fields ``title`` and ``text``
+search with the pass-through ``TERMS``: ``combined_fields`` (BM25F) has no ``analyzer``
+parameter and would re-stem our stems (not idempotent: ``assemble`` -> ``assembl``).
+The ``exact`` sub-fields keep ``EXACT_SEARCH``, which leaves folded words as they are
+and still reads raw text; ``STEMMED_SEARCH`` is there for ``_analyze`` and for match
+queries that name it.
+
 ``analysis="builtin"`` uses OpenSearch's own ``french`` analyzer (lower quality:
 FRENCH.md) for clusters or test servers that cannot run the custom chain.
 """
@@ -123,20 +130,21 @@ def _terms_analyzer() -> dict:
     return {"type": "custom", "tokenizer": "whitespace", "filter": []}
 
 
-def _text_field() -> dict:
+def _text_field(analysis: str) -> dict:
     """A ranked text field with its folded, unstemmed copy as the ``exact`` sub-field."""
-    return {"type": "text", "analyzer": STEMMED, "search_analyzer": STEMMED_SEARCH,
+    search = TERMS if analysis == connection.CUSTOM else STEMMED_SEARCH
+    return {"type": "text", "analyzer": STEMMED, "search_analyzer": search,
             "fields": {EXACT_FIELD: {"type": "text", "analyzer": EXACT,
                                      "search_analyzer": EXACT_SEARCH}}}
 
 
-def _properties() -> dict:
+def _properties(analysis: str) -> dict:
     """Every field of fields.source(), typed."""
     keyword = {"type": "keyword"}
     stored_text = {"type": "text", "index": False}  # kept for highlighting only
     return {
         schema.ID: keyword,
-        path(schema.TITLE): _text_field(), path(schema.TEXT): _text_field(),
+        path(schema.TITLE): _text_field(analysis), path(schema.TEXT): _text_field(analysis),
         schema.LEDE: stored_text, schema.BODY: stored_text,
         schema.URL: {"type": "keyword", "index": False},
         schema.DATE: {"type": "date", "format": "yyyy-MM-dd"},
@@ -162,7 +170,7 @@ def index_body(shards: int = 1, replicas: int = 1, analysis: str = connection.CU
                       "refresh_interval": refresh_interval},
             "analysis": chain,
         },
-        "mappings": {"dynamic": "strict", "properties": _properties()},
+        "mappings": {"dynamic": "strict", "properties": _properties(analysis)},
     }
 
 
