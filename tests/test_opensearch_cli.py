@@ -21,17 +21,6 @@ from newssearch.cli import cli
 from newssearch.opensearch import aliases, connection
 
 
-@pytest.fixture(scope="module")
-def osmem_server():
-    """The plugin's server, whose close() leaves its stdout pipe open (a ResourceWarning)."""
-    from osmem_server import OsmemServer
-
-    server = OsmemServer.start()
-    yield server
-    server.close()
-    server.process.stdout.close()
-
-
 @pytest.fixture
 def where(osmem_clone) -> str:
     """The --index value of the alias ``news`` on a fresh osmem clone."""

@@ -29,17 +29,6 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def osmem_server():
-    """The plugin's server, whose close() leaves its stdout pipe open (a ResourceWarning)."""
-    from osmem_server import OsmemServer
-
-    server = OsmemServer.start()
-    yield server
-    server.close()
-    server.process.stdout.close()
-
-
 @pytest.fixture
 def location(osmem_clone):
     """The alias ``news`` on a fresh osmem clone, with the built-in French analyzer."""

@@ -22,17 +22,6 @@ UNDATED = Article(id="a2", title="Sans date", body="Un texte.")
 BUILT_IN = {"flatten_graph", "lowercase", "asciifolding", "standard", "whitespace"}
 
 
-@pytest.fixture(scope="module")
-def osmem_server():
-    """The plugin's server, whose close() leaves its stdout pipe open (a ResourceWarning)."""
-    from osmem_server import OsmemServer
-
-    server = OsmemServer.start()
-    yield server
-    server.close()
-    server.process.stdout.close()
-
-
 def custom() -> dict:
     return mapping.index_body(analysis=CUSTOM)
 

@@ -26,17 +26,6 @@ COPY = {**ARTICLES[0], "id": "elysee-reforme-reuters", "source": "Reuters",
         "date": "2023-01-13"}
 
 
-@pytest.fixture(scope="module")
-def osmem_server():
-    """The plugin's server, whose close() leaves its stdout pipe open (a ResourceWarning)."""
-    from osmem_server import OsmemServer
-
-    server = OsmemServer.start()
-    yield server
-    server.close()
-    server.process.stdout.close()
-
-
 @pytest.fixture
 def articles() -> list[dict]:
     """The conftest articles and a republished copy of the first."""

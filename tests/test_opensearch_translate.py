@@ -134,9 +134,6 @@ def test_every_field_and_analyzer_a_request_names_is_in_the_mapping(builtin):
     assert {n for kind, n in named if kind == "field"} >= {"title", "text.exact", "date"}
 
 
-@pytest.mark.xfail(strict=True, reason="mapping.py gives title and text the stemming search "
-                   "analyzer; combined_fields (no analyzer parameter in OpenSearch 3.2) would "
-                   "re-stem our stems: their search_analyzer must be mapping.TERMS")
 def test_combined_fields_sends_our_stems_through_a_pass_through_search_analyzer():
     properties = mapping.index_body()["mappings"]["properties"]
     used = {f.split("^")[0] for f in Translator().clause(BM25F((

@@ -17,6 +17,7 @@ from newssearch.analysis import terms
 from newssearch.articles import Article
 from newssearch.backend import Index, Snapshot, documents
 from newssearch.opensearch import connection
+from newssearch.opensearch.connection import Location
 from newssearch.opensearch.search import OpenSearchIndex
 from newssearch.query import run
 from newssearch.query.analyse import AnalysedQuery
@@ -37,12 +38,14 @@ from newssearch.whoosh_backend import WhooshIndex
 class SearchService:
     """Search one index; follows rebuilds and updates without a restart."""
 
-    def __init__(self, index_dir: Path | str, index: Index | None = None):
+    def __init__(self, index_dir: Path | str | Location, index: Index | None = None):
         """Search the index at ``index_dir``: a directory or an ``opensearch+http(s)://`` URL."""
-        if connection.is_location(str(index_dir)):
-            # A location is no path: Path() would fold its "//".
-            self.index_dir: Path | str = str(index_dir)
-            self.index: Index = index if index is not None else OpenSearchIndex(str(index_dir))
+        if isinstance(index_dir, Location) or connection.is_location(str(index_dir)):
+            location = (index_dir if isinstance(index_dir, Location)
+                        else connection.parse(str(index_dir)))
+            # Named by its text, which leaves the password out; Path() would fold its "//".
+            self.index_dir: Path | str = str(location)
+            self.index: Index = index if index is not None else OpenSearchIndex(location)
         else:
             self.index_dir = Path(index_dir)
             self.index = index if index is not None else WhooshIndex(self.index_dir)

@@ -9,7 +9,6 @@ from newssearch import indexer, status, store
 from newssearch.opensearch import aliases, cluster, connection
 from newssearch.opensearch import status as cluster_status
 from newssearch.opensearch.connection import Location
-from newssearch.opensearch.search import OpenSearchIndex
 from newssearch.search import SearchService
 
 Target = Path | Location
@@ -17,9 +16,6 @@ Target = Path | Location
 
 def service(target: Target) -> SearchService:
     """The search service of a directory or a cluster index."""
-    if isinstance(target, Location):
-        # The service is named by text, and a location's text leaves its password out.
-        return SearchService(str(target), OpenSearchIndex(target))
     return SearchService(target)
 
 

@@ -13,7 +13,6 @@ from newssearch.apikeys import ApiKeys
 from newssearch.ingest import WriteBusy
 from newssearch.opensearch import connection
 from newssearch.opensearch.connection import Location
-from newssearch.opensearch.search import OpenSearchIndex
 from newssearch.records import BadRequest
 from newssearch.search import SearchService
 from newssearch.store import IndexUnavailable
@@ -45,10 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     target = index_target(app.config["INDEX_DIR"])
-    # A service is named by text, and a location's text leaves its password out.
-    service = app.extensions["newssearch"] = (
-        SearchService(str(target), OpenSearchIndex(target)) if isinstance(target, Location)
-        else SearchService(target))
+    service = app.extensions["newssearch"] = SearchService(target)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
