@@ -69,3 +69,16 @@ def app(index_dir: Path):
 def client(app):
     """A test client of the app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def osmem_server():
+    """One OpenSearch-speaking server on loopback for the wire tests (osmem's plugin fixture,
+    whose close() leaves its stdout pipe open: a ResourceWarning, an error here)."""
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start()
+    yield server
+    server.close()
+    server.process.stdout.close()
+

@@ -56,7 +56,7 @@ vos votre vous y
 HOMONYMS = frozenset("est ete son sont avions fait or car ton fut as avoir mais".split())
 
 # "a-t-il", "dit-elle": the compound of a verb and its subject pronoun is not a word.
-_PRONOUNS = frozenset("il ils elle elles on je tu nous vous ce".split())
+PRONOUNS = frozenset("il ils elle elles on je tu nous vous ce".split())
 
 
 def fold(word: str) -> str:
@@ -121,7 +121,7 @@ def split_word(raw: str, start: int) -> tuple[list[Piece], Piece | None]:
             end = chunk_start + sum(map(len, pieces)) + len(pieces) - 1
             parts.append(Piece(text, chunk_start, end))
     compound = None
-    if len(parts) > 1 and parts[-1].text not in _PRONOUNS:
+    if len(parts) > 1 and parts[-1].text not in PRONOUNS:
         compound = Piece("".join(p.text for p in parts), parts[0].start, parts[-1].end)
     return parts, compound
 

@@ -37,7 +37,7 @@ class BuildReport:
     indexed: int
     seconds: float
     problems: tuple[Problem, ...]
-    generation: Path
+    generation: Path | str  # a directory, or a cluster index's name
     added: int = 0
     changed: int = 0
     removed: int = 0

@@ -76,3 +76,10 @@ def weak_left_out(count: int) -> str:
             f"{'font' if many else 'fait'} que mentionner ces mots "
             f"{'ne sont pas listés' if many else 'n’est pas listé'} ; "
             f"le tri par pertinence {'les' if many else 'le'} montre.").replace(",", "\u202f")
+
+
+def partial_results(failed: int) -> str:
+    """Some shards of a cluster index did not answer: the results lack their articles."""
+    many = failed > 1
+    return (f"Résultats partiels : {failed} fragment{'s' if many else ''} de l’index "
+            f"n’{'ont' if many else 'a'} pas répondu.")

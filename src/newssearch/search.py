@@ -16,6 +16,9 @@ from newssearch import notices, page, schema, spelling
 from newssearch.analysis import terms
 from newssearch.articles import Article
 from newssearch.backend import Index, Snapshot, documents
+from newssearch.opensearch import connection
+from newssearch.opensearch.connection import Location
+from newssearch.opensearch.search import OpenSearchIndex
 from newssearch.query import run
 from newssearch.query.analyse import AnalysedQuery
 from newssearch.query.parse import parse
@@ -35,9 +38,17 @@ from newssearch.whoosh_backend import WhooshIndex
 class SearchService:
     """Search one index; follows rebuilds and updates without a restart."""
 
-    def __init__(self, index_dir: Path, index: Index | None = None):
-        self.index_dir = Path(index_dir)
-        self.index: Index = index if index is not None else WhooshIndex(self.index_dir)
+    def __init__(self, index_dir: Path | str | Location, index: Index | None = None):
+        """Search the index at ``index_dir``: a directory or an ``opensearch+http(s)://`` URL."""
+        if isinstance(index_dir, Location) or connection.is_location(str(index_dir)):
+            location = (index_dir if isinstance(index_dir, Location)
+                        else connection.parse(str(index_dir)))
+            # Named by its text, which leaves the password out; Path() would fold its "//".
+            self.index_dir: Path | str = str(location)
+            self.index: Index = index if index is not None else OpenSearchIndex(location)
+        else:
+            self.index_dir = Path(index_dir)
+            self.index = index if index is not None else WhooshIndex(self.index_dir)
 
     def snapshot(self) -> Snapshot:
         """Return the live generation (raises IndexUnavailable, saying why)."""
@@ -92,6 +103,7 @@ class SearchService:
                 plan, outcome = loose_plan, found
                 said.append(notices.PHRASE_AS_WORDS)
         said.extend(plan.notices)
+        said.extend(n for n in outcome.ranked.notices if n not in said)
         if outcome.ranked.left_out:
             said.append(notices.weak_left_out(outcome.ranked.left_out))
         if outcome.complete == 0:

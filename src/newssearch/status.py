@@ -59,7 +59,7 @@ class IndexStats:
     size_bytes: int
     schema_version: int
     built_at: str
-    path: Path
+    path: Path | str  # a directory, or a cluster location and its live index
     generations: tuple[Generation, ...] = ()
 
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from newssearch import ingest
 from newssearch.articles import Article, Problem
 from newssearch.formats import json_lines, record_article
+from newssearch.opensearch import cluster
+from newssearch.opensearch.bulk import Failure
+from newssearch.opensearch.connection import Location
 from newssearch.records import ArticleResult, WriteReport
 from newssearch.search import SearchService
+from newssearch.store import IndexUnavailable
 
 MAX_ARTICLES = 1000
 NDJSON = "application/x-ndjson"
@@ -112,10 +117,16 @@ def _lines(text: str) -> list[tuple[int, object, Problem | None]]:
 
 
 class Publisher:
-    """Pushes articles into an index: read, spelled as the index spells sources, committed."""
+    """Pushes articles into an index: read, spelled as the index spells sources, committed.
 
-    def __init__(self, service: SearchService, wait: float = 10.0):
+    A directory's writes go through its spool (ingest.py); a cluster's are one bulk
+    request each, answered once durable and searchable (cluster.apply).
+    """
+
+    def __init__(self, service: SearchService, wait: float = 10.0,
+                 target: Path | Location | None = None):
         self.service, self.wait = service, wait
+        self.target = target if target is not None else service.index_dir
 
     def push(self, body: bytes, content_type: str, article_id: str | None = None
              ) -> tuple[int, WriteReport]:
@@ -130,12 +141,35 @@ class Publisher:
         existed = article_id is not None and self.service.has(article_id)
         sources = {a.source for a in submission.articles if a.source}
         articles = respelled(submission.articles, self.service.source_spellings(sources))
-        ingest.submit(self.service.index_dir, ingest.Change(articles), self.wait)
-        return (200 if existed else 201), submission.report
+        report = _refused(submission.report, self._store(ingest.Change(articles)))
+        if not report.accepted:
+            return 422, report
+        return (200 if existed else 201), report
 
     def remove(self, article_id: str) -> bool:
         """Remove an article; False if the index does not hold it."""
         if not self.service.has(article_id):
             return False
-        ingest.submit(self.service.index_dir, ingest.Change(deletes=(article_id,)), self.wait)
+        failures = self._store(ingest.Change(deletes=(article_id,)))
+        if failures:
+            raise IndexUnavailable(f"{self.target}: the cluster did not delete {article_id} "
+                                   f"({failures[0].message})")
         return True
+
+    def _store(self, change: ingest.Change) -> tuple[Failure, ...]:
+        """Store a change; return the articles the cluster refused (none for a directory)."""
+        if isinstance(self.target, Location):
+            return cluster.apply(self.target, change.upserts, change.deletes)
+        ingest.submit(self.target, change, self.wait)
+        return ()
+
+
+def _refused(report: WriteReport, failures: tuple[Failure, ...]) -> WriteReport:
+    """The report, with each article the cluster refused rejected, saying why."""
+    if not failures:
+        return report
+    why = {f.id: f"Le cluster a refusé l’article ({f.message})." for f in failures}
+    results = tuple(replace(r, status="rejected", reason="not-stored", message=why[r.id])
+                    if r.status == "accepted" and r.id in why else r for r in report.results)
+    return WriteReport(sum(r.status == "accepted" for r in results),
+                       sum(r.status == "rejected" for r in results), results)

@@ -8,6 +8,7 @@ import sys
 import click
 
 from newssearch.cli import indexing, searching
+from newssearch.cli.mapping import mapping
 
 
 @click.group()
@@ -19,6 +20,7 @@ def cli() -> None:
 for command in (indexing.index_command, indexing.delete, indexing.rollback, indexing.stats,
                 searching.search, searching.evaluate, searching.serve):
     cli.add_command(command)
+cli.add_command(mapping)
 
 
 def main() -> None:  # pragma: no cover - for `python -m newssearch`

@@ -1,4 +1,5 @@
-"""What the commands share: the --index and --wait options, progress, plural and lists."""
+"""What the commands share: the --index (a directory or a cluster) and --wait options,
+progress, plural and lists."""
 
 from __future__ import annotations
 
@@ -7,10 +8,34 @@ from pathlib import Path
 
 import click
 
+from newssearch.opensearch import connection
+from newssearch.opensearch.connection import Location
+
+
+class IndexLocation(click.ParamType):
+    """An index directory, or a cluster index: ``opensearch+http(s)://…/NAME``."""
+
+    name = "DIRECTORY|opensearch+URL"
+
+    def convert(self, value, param, ctx) -> Path | Location:
+        if isinstance(value, Path | Location):
+            return value
+        if connection.is_location(value):
+            try:
+                return connection.parse(value)
+            except ValueError as e:
+                self.fail(str(e), param, ctx)
+        path = Path(value)
+        if path.exists() and not path.is_dir():
+            self.fail(f"{value} is a file, not an index directory.", param, ctx)
+        return path
+
+
 INDEX_OPTION = click.option(
-    "--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
-    default=Path("index"), envvar="NEWSSEARCH_INDEX", show_default=True,
-    help="Index directory (env NEWSSEARCH_INDEX).")
+    "--index", "index_dir", type=IndexLocation(), default="index", envvar="NEWSSEARCH_INDEX",
+    show_default=True,
+    help="Index directory, or opensearch+http(s)://[user:password@]host:port/NAME for a "
+         "cluster index (env NEWSSEARCH_INDEX).")
 
 WAIT_OPTION = click.option(
     "--wait", type=click.FloatRange(0), default=10.0, show_default=True,

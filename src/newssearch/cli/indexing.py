@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
-from newssearch import indexer, status, store
+from newssearch import indexer, store
 from newssearch.articles import Problem
+from newssearch.cli import backends
+from newssearch.cli.backends import Target
 from newssearch.cli.common import INDEX_OPTION, WAIT_OPTION, listed, plural, progress_printer
 
 
@@ -35,9 +37,14 @@ def _echo_removals(report: indexer.BuildReport) -> None:
                    "these same sources (scripts/run uses this for its demo index).")
 @click.option("--procs", type=click.IntRange(1, 64), default=indexer.DEFAULT_PROCS,
               show_default=True, help="Indexing processes for a full rebuild.")
+@click.option("--shards", type=click.IntRange(1, 1024), default=1, show_default=True,
+              help="Primary shards of a cluster index (about one per 10 to 30 GB).")
+@click.option("--replicas", type=click.IntRange(0, 16), default=1, show_default=True,
+              help="Copies of each shard on other nodes of a cluster, once it is built.")
 @WAIT_OPTION
-def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, force: bool,
-                  if_outdated: bool, procs: int, wait: float) -> None:
+def index_command(sources: tuple[Path, ...], index_dir: Target, update: bool, force: bool,
+                  if_outdated: bool, procs: int, shards: int, replicas: int,
+                  wait: float) -> None:
     """Build the index of SOURCES (files or directories; default: seeds/).
 
     A rebuild is written beside the live index and swapped in at the end, so the
@@ -46,31 +53,37 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, forc
     removes an article only when the file it came from was read again and no
     longer holds it, or has gone from a directory that was read again.
 
+    On a cluster (--index opensearch+http://host:9200/NAME) a rebuild loads a new
+    index NAME-<timestamp> and moves the alias NAME onto it; --update and delete
+    change the live index in place.
+
     Example:
 
         newssearch index ~/articles --index /srv/newssearch
         newssearch index today.jsonl --index /srv/newssearch --update
+        newssearch index ~/articles --index opensearch+https://search:9200/news --shards 4
     """
     sources = sources or (Path("seeds"),)
 
     def warn(problem: Problem) -> None:
         click.echo(f"warning: {problem}", err=True)
 
-    if if_outdated:
-        reason = status.outdated(index_dir, sources)
-        if reason is None:
-            return
-        click.echo(reason, err=True)
-    if update and store.current_generation(index_dir) is None:
-        click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
-        update = False
     try:
+        if if_outdated:
+            reason = backends.outdated(index_dir, sources)
+            if reason is None:
+                return
+            click.echo(reason, err=True)
+        if update and not backends.built(index_dir):
+            click.echo(f"No index in {index_dir} yet: building it in full.", err=True)
+            update = False
         if update:
-            report = indexer.update(sources, index_dir, on_problem=warn, wait=wait,
-                                    progress=progress_printer("Updating"))
+            report = backends.update(sources, index_dir, on_problem=warn, wait=wait,
+                                     progress=progress_printer("Updating"))
         else:
-            report = indexer.rebuild(sources, index_dir, on_problem=warn, procs=procs, wait=wait,
-                                     progress=progress_printer("Indexing"), force=force)
+            report = backends.rebuild(sources, index_dir, on_problem=warn, procs=procs,
+                                      wait=wait, shards=shards, replicas=replicas,
+                                      progress=progress_printer("Indexing"), force=force)
     except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
         raise click.ClickException(str(e)) from e
     for name in report.leftovers:
@@ -96,7 +109,7 @@ def index_command(sources: tuple[Path, ...], index_dir: Path, update: bool, forc
 @click.argument("ids", nargs=-1, required=True)
 @INDEX_OPTION
 @WAIT_OPTION
-def delete(ids: tuple[str, ...], index_dir: Path, wait: float) -> None:
+def delete(ids: tuple[str, ...], index_dir: Target, wait: float) -> None:
     """Remove the articles with these IDS from the index (- reads ids from standard input).
 
     The change is a new generation: `newssearch rollback` undoes it.
@@ -108,7 +121,7 @@ def delete(ids: tuple[str, ...], index_dir: Path, wait: float) -> None:
     """
     wanted = [i for arg in ids for i in (sys.stdin.read().split() if arg == "-" else [arg])]
     try:
-        report = indexer.delete(wanted, index_dir, wait=wait)
+        report = backends.delete(wanted, index_dir, wait=wait)
     except (indexer.BuildError, store.IndexUnavailable, store.IndexBusy) as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"Deleted {plural(report.removed, 'article')} from {index_dir} "
@@ -120,29 +133,29 @@ def delete(ids: tuple[str, ...], index_dir: Path, wait: float) -> None:
 @click.command()
 @INDEX_OPTION
 @WAIT_OPTION
-def rollback(index_dir: Path, wait: float) -> None:
+def rollback(index_dir: Target, wait: float) -> None:
     """Put back the generation that served before the last rebuild, update or delete.
 
     The swap is atomic, as a rebuild's; the generation replaced is kept, so a
-    second rollback undoes the first.
+    second rollback undoes the first. On a cluster, updates and deletes change the
+    live index in place: rollback puts back the index of the rebuild before.
 
     Example:
 
         newssearch rollback --index /srv/newssearch
     """
     try:
-        restored, replaced = indexer.rollback(index_dir, wait=wait)
+        restored, now, replaced, before = backends.rollback(index_dir, wait=wait)
     except (store.IndexUnavailable, store.IndexBusy) as e:
         raise click.ClickException(str(e)) from e
-    now, before = store.IndexMeta.read(restored), store.IndexMeta.read(replaced)
-    click.echo(f"Rolled back {index_dir}: {restored.name} ({plural(now.documents, 'article')}, "
-               f"built {now.built_at}) is live again; {replaced.name} "
+    click.echo(f"Rolled back {index_dir}: {restored} ({plural(now.documents, 'article')}, "
+               f"built {now.built_at}) is live again; {replaced} "
                f"({plural(before.documents, 'article')}) is kept as the previous generation.")
 
 
 @click.command()
 @INDEX_OPTION
-def stats(index_dir: Path) -> None:
+def stats(index_dir: Target) -> None:
     """Describe the index: documents, sections, sources, dates, size, version.
 
     Example:
@@ -150,7 +163,7 @@ def stats(index_dir: Path) -> None:
         newssearch stats --index index
     """
     try:
-        s = status.stats(index_dir)
+        s = backends.stats(index_dir)
     except store.IndexUnavailable as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"Index:          {s.path}")

@@ -12,11 +12,12 @@ from pathlib import Path
 import click
 
 from newssearch import notices, store
+from newssearch.cli import backends
+from newssearch.cli.backends import Target
 from newssearch.cli.common import INDEX_OPTION, progress_printer
 from newssearch.evaluation import EvaluationInputError, load_qrels, load_queries
 from newssearch.evaluation import evaluate as run_evaluation
 from newssearch.records import SORTS, SearchRequest
-from newssearch.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -39,7 +40,7 @@ def _terminal(fragment: str, colour: bool) -> str:
 @click.option("--section", "sections", multiple=True, help="Only this section (repeatable: any).")
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable: any).")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response body.")
-def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
+def search(query: str, index_dir: Target, limit: int, page: int, sort: str,
            sections: tuple[str, ...], sources: tuple[str, ...], as_json: bool) -> None:
     """Search the index for QUERY.
 
@@ -48,7 +49,7 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
         newssearch search 'reforme des retraites -greve' --sort date
     """
     try:
-        service = SearchService(index_dir)
+        service = backends.service(index_dir)
         result = service.search(SearchRequest(q=query, page=page, per_page=limit, sort=sort,
                                               sections=sections, sources=sources))
     except store.IndexUnavailable as e:
@@ -85,7 +86,7 @@ def search(query: str, index_dir: Path, limit: int, page: int, sort: str,
               help="Write a TREC run file here.")
 @click.option("--k", type=click.IntRange(10, 100), default=100, show_default=True,
               help="Results ranked per query: the depth of recall, R@k.")
-def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
+def evaluate(queries: Path, qrels: Path, index_dir: Target, run_path: Path | None,
              k: int) -> None:
     """Measure relevance on judged QUERIES (jsonl) with QRELS (tsv): nDCG@10, MRR@10, R@k.
 
@@ -96,7 +97,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
     try:
         judged = load_queries(queries)
         judgements = load_qrels(qrels)
-        service = SearchService(index_dir)
+        service = backends.service(index_dir)
         service.snapshot()
     except (EvaluationInputError, store.IndexUnavailable) as e:
         raise click.ClickException(str(e)) from e
@@ -130,7 +131,7 @@ def evaluate(queries: Path, qrels: Path, index_dir: Path, run_path: Path | None,
                    "the write API does not exist.")
 @click.option("--write-wait", type=click.FloatRange(0.1, 600), default=10.0, show_default=True,
               help="Seconds a write waits for another indexer before it is refused (503).")
-def serve(index_dir: Path, host: str, port: int, workers: int, threads: int,
+def serve(index_dir: Target, host: str, port: int, workers: int, threads: int,
           api_key_file: Path | None, write_wait: float) -> None:
     """Serve the search page and the JSON API with waitress.
 
@@ -146,15 +147,17 @@ def serve(index_dir: Path, host: str, port: int, workers: int, threads: int,
     from newssearch.apikeys import ApiKeys, KeysUnreadable
     from newssearch.web import create_app
 
-    config: dict[str, object] = {"INDEX_DIR": str(index_dir), "WRITE_WAIT": write_wait}
+    # The location itself, not its text: its text leaves the password out.
+    config: dict[str, object] = {"INDEX_DIR": index_dir, "WRITE_WAIT": write_wait}
     if api_key_file is not None:
         try:
             ApiKeys(api_key_file)
         except KeysUnreadable as e:
             raise click.ClickException(str(e)) from e
         config["API_KEY_FILE"] = str(api_key_file)
-        try:  # writes a killed server had spooled but not committed
-            ingest.drain(index_dir, wait=write_wait)
+        try:  # writes a killed server had spooled (a cluster's are never spooled)
+            if isinstance(index_dir, Path):
+                ingest.drain(index_dir, wait=write_wait)
         except (store.IndexUnavailable, store.IndexBusy) as e:
             click.echo(f"warning: pending writes not committed yet: {e}", err=True)
     try:

@@ -33,6 +33,7 @@ class Ranked:
     # so that its other values can still be counted and added (OR within a facet).
     widened: dict[str, np.ndarray] = field(default_factory=dict)
     left_out: int = 0       # weak matches a date sort does not list (headlines, when collapsing)
+    notices: tuple[str, ...] = ()  # what the backend has to say of this ranking (lost shards)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from newssearch.apikeys import ApiKeys
 from newssearch.ingest import WriteBusy
+from newssearch.opensearch import connection
+from newssearch.opensearch.connection import Location
 from newssearch.records import BadRequest
 from newssearch.search import SearchService
 from newssearch.store import IndexUnavailable
@@ -20,11 +22,18 @@ from newssearch.web import api, errors, feeds, headers, pages, writes
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a body larger than this gets 413
 
 
+def index_target(value: str | Path | Location) -> Path | Location:
+    """The index the setting names: a directory, or ``opensearch+http(s)://…/NAME``."""
+    if isinstance(value, Path | Location):
+        return value
+    return connection.parse(value) if connection.is_location(value) else Path(value)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then NEWSSEARCH_* environment variables, then test config.
 
     The index is NEWSSEARCH_INDEX, as for the CLI, so that any WSGI server serves it:
-    ``gunicorn 'newssearch.web:create_app()'``.
+    ``gunicorn 'newssearch.web:create_app()'``; a directory or a cluster location.
     """
     app = Flask(__name__)
     app.config.from_mapping(INDEX_DIR=os.environ.get("NEWSSEARCH_INDEX") or "index",
@@ -34,7 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    service = app.extensions["newssearch"] = SearchService(Path(app.config["INDEX_DIR"]))
+    target = index_target(app.config["INDEX_DIR"])
+    service = app.extensions["newssearch"] = SearchService(target)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
@@ -43,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Writes exist only behind a key: without one, PUT and DELETE get 405 as before.
         app.extensions["newssearch.keys"] = ApiKeys(Path(app.config["API_KEY_FILE"]))
         app.extensions["newssearch.publisher"] = Publisher(
-            service, float(app.config.get("WRITE_WAIT", 10.0)))
+            service, float(app.config.get("WRITE_WAIT", 10.0)), target)
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
         app.register_blueprint(writes.bp)
