@@ -126,7 +126,9 @@ def test_sequences_match_as_whoosh_phrases(opened):
             # Pairs and triples from the text, and the same words reversed.
             pair = words[start:start + 2]
             for picked in (pair, words[start:start + 3], pair[::-1]):
-                ids, _ = eng.in_order(InOrder(field, tuple(picked), slop))
+                # One engine per request, as a snapshot has: each has its own work budget.
+                fresh = Engine(reader, eng.tables, eng.cache)
+                ids, _ = fresh.in_order(InOrder(field, tuple(picked), slop))
                 got = live(eng, ids)
                 want = set(searcher.docs_for_query(wq.Phrase(field, picked, slop=slop)))
                 assert got == want, (field, picked, slop)
@@ -254,3 +256,43 @@ def test_tables_of_a_changed_generation_reuse_segments_and_equal_fresh_ones(upda
     assert (reused.live == fresh.live).all() and not reused.live.all()
     for field in reused.lengths:
         assert (reused.lengths[field] == fresh.lengths[field]).all()
+
+
+def test_a_phrase_of_words_in_every_article_is_checked_within_the_budget(updated_index,
+                                                                        monkeypatch):
+    """« de la » is everywhere: over the budget, only the last indexed candidates are
+    checked, each result really has the phrase, and the page says the search was cut."""
+    from newssearch.query import execute
+    from newssearch.records import SearchRequest
+    from newssearch.search import SearchService
+
+    whole = SearchService(updated_index).search(SearchRequest(q='"de la"', per_page=100))
+    assert whole.total > 100 and not any("vérifiée" in n for n in whole.notices)
+    monkeypatch.setattr(execute, "CHECK_BUDGET", 120)
+    cut = SearchService(updated_index).search(SearchRequest(q='"de la"', per_page=100))
+    assert 0 < cut.total < whole.total
+    assert any(n.startswith("Expression très fréquente") for n in cut.notices)
+    snapshot = SearchService(updated_index).snapshot()
+    for hit in cut.hits:
+        found = snapshot.article(hit.id)
+        words = terms(f"{found.title}\n{found.lede}\n{found.body}", stemmed=False)
+        assert ("de", "la") in set(zip(words, words[1:], strict=False)), hit.id
+    # A rare phrase is never cut.
+    rare = SearchService(updated_index).search(SearchRequest(q='"port de marseille"'))
+    assert rare.total >= 5 and not any("vérifiée" in n for n in rare.notices)
+
+
+def test_tables_read_the_columns_and_lengths_whoosh_reads(opened):
+    """The raw reads of columns and field lengths give what Whoosh's own readers give."""
+    from newssearch.query.execute import COLUMNS
+
+    searcher, eng = opened
+    reader, t = searcher.reader(), eng.tables
+    for name in COLUMNS:
+        whoosh_values = [v or "" for v in reader.column_reader(name)]
+        ours = [t.labels[name][c] for c in t.codes[name].tolist()]
+        assert ours == whoosh_values, name
+        assert t.labels[name] == sorted(t.labels[name])
+    for field in schema.TEXT_FIELDS:
+        for doc in range(0, reader.doc_count_all(), 7):
+            assert t.lengths[field][doc] == reader.doc_field_length(doc, field, 0), (field, doc)

@@ -78,6 +78,12 @@ def weak_left_out(count: int) -> str:
             f"le tri par pertinence {'les' if many else 'le'} montre.").replace(",", "\u202f")
 
 
+def unchecked(count: int) -> str:
+    """The work budget of a request left candidates of a frequent phrase unchecked."""
+    return (f"Expression très fréquente : elle n’a été vérifiée que dans les articles "
+            f"indexés en dernier ({count:,} autres non vérifiés).").replace(",", "\u202f")
+
+
 def partial_results(failed: int) -> str:
     """Some shards of a cluster index did not answer: the results lack their articles."""
     many = failed > 1

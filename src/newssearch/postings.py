@@ -11,7 +11,10 @@ is a diff of those functions:
 - ``field_lengths``: ``W3PerDocReader.doc_field_length`` (``SegmentReader._perdoc``,
   ``whoosh3._lenfield``, ``LENGTHS_COLUMN``, ``util.numeric.byte_to_length``);
 - ``live_documents``: ``W3PerDocReader.deleted_docs`` (``SegmentReader._perdoc``);
-- ``column_codes``: ``reading.IndexReader.column_reader``;
+- ``column_codes``: ``reading.IndexReader.column_reader``, and the raw bytes of
+  ``columns.VarBytesColumn.Reader`` (``_basepos``, ``_lengths``) and
+  ``columns.NumericColumn.Reader`` (``_basepos``, ``_count``) through
+  ``W3PerDocReader.column_reader``;
 - ``document_frequencies``: ``SegmentReader.iter_field``;
 - ``SegmentArrays``: ``SegmentReader._segment`` and ``W3Segment.segment_id``.
 """
@@ -26,6 +29,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from whoosh import columns as whoosh_columns
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -127,10 +131,13 @@ def field_lengths(reader, field: str, cache: SegmentArrays) -> np.ndarray:
 
 def _leaf_lengths(leaf, field: str) -> np.ndarray:
     perdoc, name = leaf._perdoc, _lenfield(field)
-    # No column when no document of the segment has the field.
-    raw = perdoc.column_reader(name, LENGTHS_COLUMN).load() if perdoc.has_column(name) else b""
     part = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
-    part[:len(raw)] = np.frombuffer(bytes(raw), dtype=np.uint8)[:len(part)]
+    # No column when no document of the segment has the field.
+    if perdoc.has_column(name):
+        column = perdoc.column_reader(name, LENGTHS_COLUMN)
+        # One read of the column's bytes: its own load() reads a document at a time.
+        count = min(column._count, part.size)
+        part[:count] = np.frombuffer(column._dbfile.get(column._basepos, count), np.uint8)
     return part
 
 
@@ -149,11 +156,32 @@ def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np
 
 
 def _leaf_codes(leaf, name: str) -> tuple[np.ndarray, np.ndarray]:
-    values = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
-              for v in leaf.column_reader(name)]
-    values += [""] * (leaf.doc_count_all() - len(values))
-    labels, codes = np.unique(np.array(values + [""], dtype=object), return_inverse=True)
-    return labels, codes[:-1].astype(np.int32)
+    size = leaf.doc_count_all()
+    column = (leaf._perdoc.column_reader(name, leaf.schema[name].column_type)
+              if leaf._perdoc.has_column(name) else None)
+    if isinstance(column, whoosh_columns.VarBytesColumn.Reader):
+        # The values lie end to end from _basepos: one read, then a number per distinct
+        # value (Whoosh's reader seeks and decodes a document at a time).
+        lengths = np.asarray(column._lengths, dtype=np.int64)[:size]
+        ends = np.cumsum(lengths)
+        blob = column._dbfile.get(column._basepos, int(ends[-1])) if ends.size else b""
+        numbers: dict[bytes, int] = {b"": 0}
+        codes = np.zeros(size, dtype=np.int32)
+        codes[:lengths.size] = np.fromiter(
+            (numbers.setdefault(blob[e - n:e], len(numbers))
+             for n, e in zip(lengths.tolist(), ends.tolist(), strict=True)),
+            dtype=np.int32, count=lengths.size)
+        values = np.array([v.decode("utf-8") for v in numbers], dtype=object)
+    else:  # another column type: through Whoosh's own reader
+        found = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
+                 for v in leaf.column_reader(name)]
+        found += [""] * (size - len(found))
+        values, codes = np.unique(np.array(found + [""], dtype=object), return_inverse=True)
+        codes = codes[:-1].astype(np.int32)
+    order = np.argsort(values)  # labels sorted, as column_codes merges them
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    return values[order], rank[codes]
 
 
 def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) -> Counter[str]:

@@ -12,13 +12,14 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
 
-from newssearch import postings, schema, store
+from newssearch import notices, postings, schema, store
 from newssearch.analysis import analyze
 from newssearch.articles import Article
 from newssearch.query.bm25 import idf
@@ -207,9 +208,12 @@ class WhooshSnapshot:
              by_date: bool, collapse: bool, want: int, limit: int | None = None,
              proximity: Sequence[InOrder] = (), ascending: bool = False) -> Ranked:
         ids, scores = self.engine.evaluate(clause if clause is not None else AllDocuments())
-        return select_and_rank(self.engine, ids, scores, allowed, by_date=by_date,
-                               collapse=collapse, want=want, limit=limit, proximity=proximity,
-                               ascending=ascending)
+        ranked = select_and_rank(self.engine, ids, scores, allowed, by_date=by_date,
+                                 collapse=collapse, want=want, limit=limit,
+                                 proximity=proximity, ascending=ascending)
+        if self.engine.unchecked:
+            ranked = replace(ranked, notices=(notices.unchecked(self.engine.unchecked),))
+        return ranked
 
     def facets(self, ranked: Ranked, collapse: bool) -> Counts:
         return facets(self.engine.tables, ranked, collapse)

@@ -36,6 +36,14 @@ from newssearch.query.tree import (
 TITLE_SHARE_DAMPING = 0.5
 COLUMNS = (schema.TITLE_KEY, schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)
 CACHE_BYTES = 64 * 1024 * 1024
+# A request decodes at most about this many posting blocks to read word positions for
+# phrases and sequences: « de la » or « le la les de des » occur in nearly every article,
+# and checking them everywhere costs in proportion to the archive. Beyond it, only the
+# most recently indexed candidates are checked (blocks hold neighbouring documents, so
+# the cost stays bounded), and the page says so.
+POSITION_BUDGET = 400
+CHECK_BUDGET = 4000  # (candidate, word) position lists compared, in Python, per request
+BLOCK = 128  # documents per posting block (Whoosh's W3Codec blocklimit)
 # A union of postings at least 1/DENSE_SHARE of the archive's size is made with a mask.
 DENSE_SHARE = 32
 
@@ -129,6 +137,8 @@ class Engine:
         self.reader, self.tables, self.cache = reader, tables, cache
         # A plan reuses clauses (all words, then any of them): each is computed once.
         self._memo: dict[Clause, tuple[np.ndarray, np.ndarray]] = {}
+        self.budget, self.checks = POSITION_BUDGET, CHECK_BUDGET
+        self.unchecked = 0  # candidates of sequences the budget left unchecked
 
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (document numbers, length-normalised frequencies) of a term in a field."""
@@ -234,6 +244,8 @@ class Engine:
         score = np.zeros(ids.size, dtype=np.float32)
         for got, scores in found:
             score += scores[np.searchsorted(got, ids)]
+        if len(node.words) > 1 and among is None:
+            ids, score = self._within_budget(ids, score, found)
         if len(node.words) > 1 and ids.size:
             positions = [postings.read_positions(self.reader, node.field, w, ids)
                          for w in node.words]
@@ -245,6 +257,26 @@ class Engine:
             keep = np.array([in_place(doc) for doc in ids.tolist()], dtype=bool)
             ids, score = ids[keep], score[keep]
         return ids, score * np.float32(node.weight)
+
+    def _within_budget(self, ids: np.ndarray, score: np.ndarray,
+                       found: list[Matches]) -> Matches:
+        """The candidates whose positions the request can still afford to read.
+
+        A word's positions cost a block per candidate, at most its whole posting list;
+        over the budget, the candidates of the last indexed share of the archive are kept.
+        """
+        blocks = sum(min(ids.size, -(-got.size // BLOCK)) for got, _ in found)
+        lists = ids.size * len(found)
+        if blocks <= self.budget and lists <= self.checks:
+            self.budget -= blocks
+            self.checks -= lists
+            return ids, score
+        share = min(self.budget / blocks, self.checks / lists)
+        start = self.tables.size - int(self.tables.size * share)
+        self.budget = self.checks = 0
+        keep = ids >= start
+        self.unchecked += int(ids.size - np.count_nonzero(keep))
+        return ids[keep], score[keep]
 
 
 Matches = tuple[np.ndarray, np.ndarray]
