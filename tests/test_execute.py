@@ -15,7 +15,7 @@ from whoosh.scoring import bm25 as whoosh_bm25
 from newssearch import indexer, schema
 from newssearch.analysis import terms
 from newssearch.query import bm25, tree
-from newssearch.query.execute import Engine, PostingCache, Tables, in_sequence
+from newssearch.query.execute import Engine, PostingCache, Tables, in_sequence_docs
 from newssearch.query.tree import InOrder
 from newssearch.whoosh_backend import WhooshIndex
 
@@ -33,9 +33,13 @@ SAMPLE = ROOT / "seeds" / "orangesum-sample.jsonl"
     ([[1], [2], [3]], 1, True),
     ([[1, 7], [3, 8], [9]], 2, True), # only the chain from 7 works
     ([[3], [3]], 1, False),           # same position (a compound and its part)
+    ([[0], [1, 3], [6]], 3, True),    # the chain through 3, not the nearest 1
 ])
 def test_in_sequence(positions, slop, expected):
-    assert in_sequence(positions, slop) is expected
+    """Each word's occurrences in documents 0 and 5 (the same text): both match or neither."""
+    keys = [np.array([d << 32 | p for d in (0, 5) for p in word], dtype=np.int64)
+            for word in positions]
+    assert in_sequence_docs(keys, slop).tolist() == ([0, 5] if expected else [])
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +272,7 @@ def test_a_phrase_of_words_in_every_article_is_checked_within_the_budget(updated
 
     whole = SearchService(updated_index).search(SearchRequest(q='"de la"', per_page=100))
     assert whole.total > 100 and not any("vérifiée" in n for n in whole.notices)
-    monkeypatch.setattr(execute, "CHECK_BUDGET", 120)
+    monkeypatch.setattr(execute, "POSITION_BUDGET", 3)
     cut = SearchService(updated_index).search(SearchRequest(q='"de la"', per_page=100))
     assert 0 < cut.total < whole.total
     assert any(n.startswith("Expression très fréquente") for n in cut.notices)
@@ -277,7 +281,8 @@ def test_a_phrase_of_words_in_every_article_is_checked_within_the_budget(updated
         found = snapshot.article(hit.id)
         words = terms(f"{found.title}\n{found.lede}\n{found.body}", stemmed=False)
         assert ("de", "la") in set(zip(words, words[1:], strict=False)), hit.id
-    # A rare phrase is never cut.
+    # At the real budget, a phrase of rarer words is never cut.
+    monkeypatch.undo()
     rare = SearchService(updated_index).search(SearchRequest(q='"port de marseille"'))
     assert rare.total >= 5 and not any("vérifiée" in n for n in rare.notices)
 

@@ -35,6 +35,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from newssearch import store
+from newssearch.analysis import FrenchPositions
 from newssearch.schema import SCHEMA_VERSION, require_whoosh
 
 require_whoosh()
@@ -240,10 +241,11 @@ def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(ids), np.concatenate(freqs)
 
 
-def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-    """Return the positions of a term in each of ``docs`` (sorted) that contains it."""
-    decode = reader.schema[field].format.decode_positions
-    found: dict[int, list[int]] = {}
+def _wanted_values(reader, field: str, text: str, docs: np.ndarray
+                   ) -> tuple[list[int], list[bytes]]:
+    """The document numbers of ``docs`` (sorted) holding the term, and their raw values."""
+    found_docs: list[int] = []
+    found_values: list[bytes] = []
     for leaf, offset in reader.leaf_readers():
         local = docs[(docs >= offset) & (docs < offset + leaf.doc_count_all())] - offset
         if not local.size or (field, text) not in leaf:
@@ -253,7 +255,8 @@ def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int,
         if not isinstance(m, W3LeafMatcher):
             while m.is_active():
                 if m.id() in wanted:
-                    found[m.id() + offset] = decode(m.value())
+                    found_docs.append(m.id() + offset)
+                    found_values.append(m.value())
                 m.next()
             continue
         low = 0
@@ -263,11 +266,57 @@ def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int,
             if high > low:  # some wanted document may be in this block
                 m._read_ids()
                 m._read_values()
+                values = m._values
                 for i, doc in enumerate(m._ids):
                     if doc in wanted:
-                        found[doc + offset] = decode(m._values[i])
+                        found_docs.append(doc + offset)
+                        found_values.append(values[i])
             low = high
             m._next_block()
-    return found
+    return found_docs, found_values
+
+
+def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+    """Return the positions of a term in each of ``docs`` (sorted) that contains it."""
+    decode = reader.schema[field].format.decode_positions
+    found_docs, values = _wanted_values(reader, field, text, docs)
+    return {doc: decode(v) for doc, v in zip(found_docs, values, strict=True)}
+
+
+def position_keys(reader, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+    """The term's occurrences in ``docs`` (sorted), as sorted ``doc << 32 | position``.
+
+    The positions of FrenchPositions values (a byte of gaps each, nearly always) are
+    decoded for all the documents at once.
+    """
+    found_docs, values = _wanted_values(reader, field, text, docs)
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    decode = reader.schema[field].format.decode_positions
+    if not isinstance(reader.schema[field].format, FrenchPositions):
+        return _keys(found_docs, [decode(v) for v in values])
+    short = [i for i, v in enumerate(values) if v[:1] == b"\x00"]
+    if not short:
+        return _keys(found_docs, [decode(v) for v in values])
+    counts = np.array([len(values[i]) - 1 for i in short], dtype=np.int64)
+    gaps = np.frombuffer(b"".join(values[i][1:] for i in short), dtype=np.uint8)
+    running = np.cumsum(gaps, dtype=np.int64)
+    ends = np.cumsum(counts)
+    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])), counts)
+    keys = (np.repeat(np.array(found_docs, dtype=np.int64)[short], counts) << 32) \
+        | (running - before)
+    if len(short) == len(values):
+        return keys
+    # Positions 256 or more apart are stored as 32-bit gaps (rare): decoded one by one.
+    long = [i for i, v in enumerate(values) if v[:1] != b"\x00"]
+    rest = _keys([found_docs[i] for i in long], [decode(values[i]) for i in long])
+    return np.sort(np.concatenate((keys, rest)))
+
+
+def _keys(found_docs: list[int], positions: list[list[int]]) -> np.ndarray:
+    counts = np.array([len(p) for p in positions], dtype=np.int64)
+    flat = np.fromiter((p for lst in positions for p in lst), dtype=np.int64,
+                       count=int(counts.sum()))
+    return (np.repeat(np.array(found_docs, dtype=np.int64), counts) << 32) | flat
 
 

@@ -11,7 +11,6 @@ Word positions (phrases, proximity) are read only for the documents that need th
 
 from __future__ import annotations
 
-import bisect
 import threading
 from collections import OrderedDict
 from datetime import date
@@ -41,8 +40,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 # and checking them everywhere costs in proportion to the archive. Beyond it, only the
 # most recently indexed candidates are checked (blocks hold neighbouring documents, so
 # the cost stays bounded), and the page says so.
-POSITION_BUDGET = 400
-CHECK_BUDGET = 4000  # (candidate, word) position lists compared, in Python, per request
+POSITION_BUDGET = 200
 BLOCK = 128  # documents per posting block (Whoosh's W3Codec blocklimit)
 # A union of postings at least 1/DENSE_SHARE of the archive's size is made with a mask.
 DENSE_SHARE = 32
@@ -116,18 +114,21 @@ class PostingCache:
                 self.used -= ids.nbytes + scores.nbytes + 100
 
 
-def in_sequence(positions: list[list[int]], slop: int) -> bool:
-    """True if each list has a position after the previous word's, at most ``slop`` on."""
-    for start in positions[0]:
-        at = start
-        for following in positions[1:]:
-            i = bisect.bisect_right(following, at)
-            if i == len(following) or following[i] > at + slop:
-                break
-            at = following[i]
-        else:
-            return True
-    return False
+def in_sequence_docs(keys: list[np.ndarray], slop: int) -> np.ndarray:
+    """The documents where each word follows the previous one by at most ``slop`` positions.
+
+    ``keys`` holds each word's occurrences as sorted ``doc << 32 | position``: for each
+    occurrence of the next word, the nearest earlier end of a chain decides.
+    """
+    ends = keys[0]
+    for following in keys[1:]:
+        if not ends.size:
+            break
+        nearest = np.searchsorted(ends, following - 1, side="right") - 1
+        ok = nearest >= 0
+        ok[ok] = following[ok] - ends[nearest[ok]] <= slop
+        ends = following[ok]
+    return np.unique(ends >> 32).astype(np.int32)
 
 
 class Engine:
@@ -136,8 +137,8 @@ class Engine:
     def __init__(self, reader, tables: Tables, cache: PostingCache):
         self.reader, self.tables, self.cache = reader, tables, cache
         # A plan reuses clauses (all words, then any of them): each is computed once.
-        self._memo: dict[Clause, tuple[np.ndarray, np.ndarray]] = {}
-        self.budget, self.checks = POSITION_BUDGET, CHECK_BUDGET
+        self._memo: dict[object, Matches] = {}
+        self.budget = POSITION_BUDGET
         self.unchecked = 0  # candidates of sequences the budget left unchecked
 
     def frequencies(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -204,7 +205,7 @@ class Engine:
                 return NOTHING
             found = [self.evaluate(child) for child in node.children]
             if isinstance(node, MatchAny):
-                return added(found, self.tables.size)
+                return self._any(node, found)
             smallest, *others = sorted(found, key=lambda f: f[0].size)
             ids = smallest[0]
             for got, _ in others:
@@ -234,6 +235,37 @@ class Engine:
             return ids, np.zeros(ids.size, dtype=np.float32)
         return NOTHING
 
+    def _any(self, node: MatchAny, found: list[Matches]) -> Matches:
+        """The documents matching any child, each scored by the children's supports.
+
+        A child that does not match a document may still score in it: the parts of a
+        hyphenated word (``ouest`` of ``ouest-africaine``) count where only some occur.
+        """
+        ids = added(found, self.tables.size)[0]
+        support, scores = added([self.support(c) for c in node.children], self.tables.size)
+        return ids, scores[np.searchsorted(support, ids)]
+
+    def support(self, node: Clause) -> Matches:
+        """The documents where ``node`` scores, matching or not, and those scores.
+
+        The sum of the children's scores for MatchAll and MatchAny, the node's for
+        Without, the node's plus the bonus's for WithBonus; else the matches' own.
+        """
+        key = ("support", node)
+        found = self._memo.get(key)
+        if found is None:
+            if isinstance(node, MatchAll | MatchAny) and node.children:
+                found = added([self.support(c) for c in node.children], self.tables.size)
+            elif isinstance(node, Without):
+                found = self.support(node.node)
+            elif isinstance(node, WithBonus):
+                found = added([self.support(node.node), self.evaluate(node.bonus)],
+                              self.tables.size)
+            else:
+                found = self.evaluate(node)
+            self._memo[key] = found
+        return found
+
     def in_order(self, node: InOrder, among: np.ndarray | None = None) -> Matches:
         """Documents (of the sorted ``among`` if given) with the words in sequence; their score."""
         found = [self.term(node.field, word) for word in node.words]
@@ -247,14 +279,9 @@ class Engine:
         if len(node.words) > 1 and among is None:
             ids, score = self._within_budget(ids, score, found)
         if len(node.words) > 1 and ids.size:
-            positions = [postings.read_positions(self.reader, node.field, w, ids)
-                         for w in node.words]
-
-            def in_place(doc: int) -> bool:
-                lists = [p.get(doc) for p in positions]
-                return all(lists) and in_sequence(lists, node.slop)
-
-            keep = np.array([in_place(doc) for doc in ids.tolist()], dtype=bool)
+            keep = contains(in_sequence_docs(
+                [postings.position_keys(self.reader, node.field, w, ids) for w in node.words],
+                node.slop), ids)
             ids, score = ids[keep], score[keep]
         return ids, score * np.float32(node.weight)
 
@@ -262,18 +289,16 @@ class Engine:
                        found: list[Matches]) -> Matches:
         """The candidates whose positions the request can still afford to read.
 
-        A word's positions cost a block per candidate, at most its whole posting list;
-        over the budget, the candidates of the last indexed share of the archive are kept.
+        A word's positions cost a block per candidate, at most its whole posting list
+        (the matching itself is vectorised); over the budget, the candidates of the last
+        indexed share of the archive are kept.
         """
         blocks = sum(min(ids.size, -(-got.size // BLOCK)) for got, _ in found)
-        lists = ids.size * len(found)
-        if blocks <= self.budget and lists <= self.checks:
+        if blocks <= self.budget:
             self.budget -= blocks
-            self.checks -= lists
             return ids, score
-        share = min(self.budget / blocks, self.checks / lists)
-        start = self.tables.size - int(self.tables.size * share)
-        self.budget = self.checks = 0
+        start = self.tables.size - int(self.tables.size * self.budget / blocks)
+        self.budget = 0
         keep = ids >= start
         self.unchecked += int(ids.size - np.count_nonzero(keep))
         return ids[keep], score[keep]
