@@ -11,10 +11,12 @@ is a diff of those functions:
 - ``field_lengths``: ``W3PerDocReader.doc_field_length`` (``SegmentReader._perdoc``,
   ``whoosh3._lenfield``, ``LENGTHS_COLUMN``, ``util.numeric.byte_to_length``);
 - ``live_documents``: ``W3PerDocReader.deleted_docs`` (``SegmentReader._perdoc``);
-- ``column_codes``: ``reading.IndexReader.column_reader``, and the raw bytes of
-  ``columns.VarBytesColumn.Reader`` (``_basepos``, ``_lengths``) and
-  ``columns.NumericColumn.Reader`` (``_basepos``, ``_count``) through
-  ``W3PerDocReader.column_reader``;
+- ``column_codes``: ``reading.IndexReader.column_reader``, and the file layout of
+  ``columns.VarBytesColumn`` (values, then lengths and offsets, then type codes: its
+  ``Writer.finish`` and ``Reader._read_offsets_and_lengths``) through
+  ``W3PerDocReader._get_column_file`` and ``_doccount``;
+- ``field_lengths`` reads ``columns.NumericColumn.Reader``'s bytes (``_basepos``,
+  ``_count``);
 - ``document_frequencies``: ``SegmentReader.iter_field``;
 - ``SegmentArrays``: ``SegmentReader._segment`` and ``W3Segment.segment_id``.
 """
@@ -146,43 +148,77 @@ def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np
     """Return a sortable column as sorted labels and each document's label number.
 
     A document without a value has the label "". Each segment's labels and codes are
-    kept; a generation only merges the segments' sorted labels.
+    kept; a generation only merges the segments' sorted labels (as UTF-8 bytes, whose
+    order is the strings' order).
     """
     parts = [cache.get(leaf, "codes", name, _leaf_codes) for leaf, _ in reader.leaf_readers()]
     if not parts:
         return [""], np.zeros(0, dtype=np.int32)
     labels = np.unique(np.concatenate([p[0] for p in parts]))
     codes = [np.searchsorted(labels, p[0]).astype(np.int32)[p[1]] for p in parts]
-    return [str(x) for x in labels], np.concatenate(codes)
+    return [x.decode("utf-8") for x in labels.tolist()], np.concatenate(codes)
+
+
+# Python array typecodes of the lengths a VarBytesColumn writes, big-endian on disk.
+_ARRAYS = {"B": ">u1", "b": ">i1", "H": ">u2", "h": ">i2", "I": ">u4", "i": ">i4",
+           "L": ">u8", "l": ">i8", "Q": ">u8", "q": ">i8"}
+_GRID_LIMIT = 8_000_000  # documents × longest value, for the vectorised read
 
 
 def _leaf_codes(leaf, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's sorted distinct values of a column (UTF-8 bytes) and each document's."""
     size = leaf.doc_count_all()
-    column = (leaf._perdoc.column_reader(name, leaf.schema[name].column_type)
-              if leaf._perdoc.has_column(name) else None)
-    if isinstance(column, whoosh_columns.VarBytesColumn.Reader):
-        # The values lie end to end from _basepos: one read, then a number per distinct
-        # value (Whoosh's reader seeks and decodes a document at a time).
-        lengths = np.asarray(column._lengths, dtype=np.int64)[:size]
-        ends = np.cumsum(lengths)
-        blob = column._dbfile.get(column._basepos, int(ends[-1])) if ends.size else b""
-        numbers: dict[bytes, int] = {b"": 0}
-        codes = np.zeros(size, dtype=np.int32)
-        codes[:lengths.size] = np.fromiter(
-            (numbers.setdefault(blob[e - n:e], len(numbers))
-             for n, e in zip(lengths.tolist(), ends.tolist(), strict=True)),
-            dtype=np.int32, count=lengths.size)
-        values = np.array([v.decode("utf-8") for v in numbers], dtype=object)
-    else:  # another column type: through Whoosh's own reader
-        found = [v.decode("utf-8") if isinstance(v, bytes) else (v or "")
-                 for v in leaf.column_reader(name)]
-        found += [""] * (size - len(found))
-        values, codes = np.unique(np.array(found + [""], dtype=object), return_inverse=True)
-        codes = codes[:-1].astype(np.int32)
-    order = np.argsort(values)  # labels sorted, as column_codes merges them
-    rank = np.empty(order.size, dtype=np.int32)
-    rank[order] = np.arange(order.size, dtype=np.int32)
-    return values[order], rank[codes]
+    raw = _var_bytes(leaf, name)
+    if raw is None:  # another column type, or none: through Whoosh's own reader
+        found = [v if isinstance(v, bytes) else (v or "").encode("utf-8")
+                 for v in leaf.column_reader(name)] if leaf._perdoc.has_column(name) else []
+        found += [b""] * (size - len(found))
+        values = np.array(found, dtype=bytes) if found else np.zeros(0, dtype="S1")
+    else:
+        blob, lengths = raw
+        values = _padded(blob, lengths)
+    labels, codes = np.unique(np.concatenate((values, np.array([b""]))), return_inverse=True)
+    return labels, codes[:-1].astype(np.int32)
+
+
+def _var_bytes(leaf, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The values of a VarBytesColumn end to end and their lengths, read from its file at
+    once (the column's Reader derives offsets and reads values a document at a time)."""
+    perdoc = leaf._perdoc
+    if not (isinstance(leaf.schema[name].column_type, whoosh_columns.VarBytesColumn)
+            and perdoc.has_column(name)):
+        return None
+    colfile, base, length = perdoc._get_column_file(name)
+    try:
+        raw = colfile.get(base, length)
+    finally:
+        colfile.close()
+    count, tail = perdoc._doccount, len(raw) - 1
+    code = chr(raw[tail])
+    if code == "X":  # offsets were written too, before the last three bytes
+        code = chr(raw[tail - 2])
+        tail -= 2 + count * np.dtype(_ARRAYS[chr(raw[tail - 1])]).itemsize
+    dtype = np.dtype(_ARRAYS[code])
+    lengths = np.frombuffer(raw, dtype=dtype, count=count,
+                            offset=tail - count * dtype.itemsize).astype(np.int64)
+    return np.frombuffer(raw, dtype=np.uint8, count=int(lengths.sum())), lengths
+
+
+def _padded(blob: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Variable-length values end to end as one fixed-width bytes array."""
+    widest = int(lengths.max()) if lengths.size else 0
+    if not widest:
+        return np.zeros(lengths.size, dtype="S1")
+    ends = np.cumsum(lengths)
+    if lengths.size * widest > _GRID_LIMIT:  # one very long value: slice in Python
+        data = blob.tobytes()
+        return np.array([data[e - n:e] for n, e in zip(lengths.tolist(), ends.tolist(),
+                                                         strict=True)], dtype=f"S{widest}")
+    grid = np.arange(widest)
+    inside = grid < lengths[:, None]
+    padded = np.zeros((lengths.size, widest), dtype=np.uint8)
+    padded[inside] = blob[((ends - lengths)[:, None] + grid)[inside]]
+    return padded.view(f"S{widest}").ravel()
 
 
 def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) -> Counter[str]:
