@@ -6,7 +6,8 @@ What each function mirrors in Whoosh is named in it, so that an upgrade of Whoos
 is a diff of those functions:
 
 - ``read_postings``, ``read_positions``: ``whoosh.codec.whoosh3.W3LeafMatcher``
-  (``_read_ids``, ``_read_weights``, ``_read_values``, ``_next_block``), reached
+  (``_read_data``, ``_data``, ``_blocklength``, ``_read_ids``, ``_read_weights``,
+  ``_read_values``, ``_next_block``), reached
   through ``W3TermsReader.matcher`` (``SegmentReader._terms``);
 - ``field_lengths``: ``W3PerDocReader.doc_field_length`` (``SegmentReader._perdoc``,
   ``whoosh3._lenfield``, ``LENGTHS_COLUMN``, ``util.numeric.byte_to_length``);
@@ -259,10 +260,8 @@ def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray
         m = _raw(leaf, field, text)
         if isinstance(m, W3LeafMatcher):
             while m.is_active():
-                m._read_ids()
-                m._read_weights()
-                ids.append(np.asarray(m._ids, dtype=np.int32) + offset)
-                freqs.append(np.asarray(m._weights, dtype=np.float32))
+                ids.append(_block_ids(m) + offset)
+                freqs.append(_block_weights(m))
                 m._next_block()
         else:  # postings inlined in the term table
             got, weights = [], []
@@ -275,6 +274,24 @@ def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray
     if not ids:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     return np.concatenate(ids), np.concatenate(freqs)
+
+
+def _block_ids(m) -> np.ndarray:
+    """The document numbers of a matcher's current block (W3LeafMatcher._read_ids, whose
+    delta decoding is a Python generator: a cumulative sum here)."""
+    if m._data is None:
+        m._read_data()
+    return np.cumsum(np.asarray(m._data[0], dtype=np.int32), dtype=np.int32)
+
+
+def _block_weights(m) -> np.ndarray:
+    """The weights of a matcher's current block (W3LeafMatcher._read_weights)."""
+    if m._data is None:
+        m._read_data()
+    weights = m._data[1]
+    if weights is None or isinstance(weights, float):
+        return np.full(m._blocklength, 1.0 if weights is None else weights, dtype=np.float32)
+    return np.asarray(weights, dtype=np.float32)
 
 
 def _wanted_values(reader, field: str, text: str, docs: np.ndarray
@@ -300,13 +317,13 @@ def _wanted_values(reader, field: str, text: str, docs: np.ndarray
             top = m.block_max_id()
             high = int(np.searchsorted(local, top, side="right"))
             if high > low:  # some wanted document may be in this block
-                m._read_ids()
-                m._read_values()
-                values = m._values
-                for i, doc in enumerate(m._ids):
-                    if doc in wanted:
-                        found_docs.append(doc + offset)
-                        found_values.append(values[i])
+                block = _block_ids(m)
+                hit = np.flatnonzero(np.isin(block, local[low:high], assume_unique=True))
+                if hit.size:
+                    m._read_values()
+                    values = m._values
+                    found_docs.extend((block[hit] + offset).tolist())
+                    found_values.extend(values[i] for i in hit.tolist())
             low = high
             m._next_block()
     return found_docs, found_values

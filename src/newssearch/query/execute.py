@@ -40,7 +40,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 # and checking them everywhere costs in proportion to the archive. Beyond it, only the
 # most recently indexed candidates are checked (blocks hold neighbouring documents, so
 # the cost stays bounded), and the page says so.
-POSITION_BUDGET = 200
+POSITION_BUDGET = 300
 BLOCK = 128  # documents per posting block (Whoosh's W3Codec blocklimit)
 # A union of postings at least 1/DENSE_SHARE of the archive's size is made with a mask.
 DENSE_SHARE = 32
