@@ -301,3 +301,24 @@ def test_tables_read_the_columns_and_lengths_whoosh_reads(opened):
     for field in schema.TEXT_FIELDS:
         for doc in range(0, reader.doc_count_all(), 7):
             assert t.lengths[field][doc] == reader.doc_field_length(doc, field, 0), (field, doc)
+
+
+def test_an_or_scores_the_parts_of_a_group_where_only_some_occur(opened):
+    """MatchAny(a, MatchAll(b, c)): an article with a and b but no c matches through a, and
+    b still counts in its score (the parts of ouest-africaine where only ouest occurs)."""
+    searcher, eng = opened
+    words = sample_terms(searcher.reader(), "text", 40)
+    checked = 0
+    for a, b, c in zip(words, words[1:], words[2:], strict=False):
+        docs = {w: dict(zip(*(x.tolist() for x in eng.term("text", w)), strict=True))
+                for w in (a, b, c)}
+        node = tree.MatchAny((tree.Term("text", a), tree.MatchAll(
+            (tree.Term("text", b), tree.Term("text", c)))))
+        ids, scores = eng.evaluate(node)
+        got = dict(zip(ids.tolist(), scores.tolist(), strict=True))
+        for doc in set(docs[a]) & set(docs[b]) - set(docs[c]):
+            assert got[doc] == pytest.approx(docs[a][doc] + docs[b][doc], rel=1e-6)
+            checked += 1
+        for doc in set(docs[b]) - set(docs[a]) - set(docs[c]):
+            assert doc not in got  # b alone does not match
+    assert checked > 20
