@@ -55,7 +55,9 @@ class BuildReport:
         return self.indexed / self.seconds if self.seconds > 0 else 0.0
 
 
-def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None) -> Corpus:
+def read_sources(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None
+                 ) -> Corpus:
+    """Read the sources for a build; BuildError if no article could be read."""
     corpus = load_corpus(sources, on_problem)
     if not corpus.articles:
         names = ", ".join(str(s) for s in sources)
@@ -63,7 +65,7 @@ def _read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None)
     return corpus
 
 
-def _skipped(corpus: Corpus) -> dict[str, int]:
+def skipped(corpus: Corpus) -> dict[str, int]:
     return dict(Counter(p.reason for p in corpus.problems))
 
 
@@ -89,7 +91,7 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
              started, force) -> BuildReport:
     with store.writer_lock(index_dir, wait):
         leftovers = store.remove_leftovers(index_dir)
-        corpus = _read(sources, on_problem)
+        corpus = read_sources(sources, on_problem)
         # Articles pushed through the API have no file to be rebuilt from: they stay.
         pushed = _pushed(index_dir, {a.id for a in corpus.articles})
         articles = corpus.articles + pushed
@@ -109,7 +111,7 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
             meta.write(build_dir)
         generation = store.current_generation(index_dir)
     return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
-                       added=total, leftovers=tuple(leftovers), skipped=_skipped(corpus),
+                       added=total, leftovers=tuple(leftovers), skipped=skipped(corpus),
                        documents=total, pushed=len(pushed))
 
 
@@ -139,10 +141,15 @@ def _refuse_to_shrink(index_dir: Path, total: int) -> None:
         documents = store.IndexMeta.read(live).documents if live is not None else 0
     except (OSError, ValueError, KeyError):
         return  # a damaged index has nothing to protect that a rebuild could lose
+    refuse_to_shrink(total, documents, "the index")
+
+
+def refuse_to_shrink(total: int, documents: int, what: str) -> None:
+    """BuildError if a rebuild from ``total`` articles would drop over half of ``documents``."""
     if total * 2 < documents:
         raise BuildError(
             f"the sources hold {total:,} articles and the live index {documents:,}: this "
-            f"rebuild would drop more than half of the index, so nothing was changed. "
+            f"rebuild would drop more than half of {what}, so nothing was changed. "
             f"Check the sources, add --update to add them to the index, or add --force "
             f"to replace the index (newssearch rollback puts it back).")
 
@@ -179,7 +186,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     so ``rollback`` undoes it.
     """
     started = time.perf_counter()
-    corpus = _read(sources, on_problem)
+    corpus = read_sources(sources, on_problem)
     try:
         with store.writer_lock(index_dir, wait):
             leftovers = store.remove_leftovers(index_dir)
@@ -199,7 +206,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     return BuildReport(len(plan.write), time.perf_counter() - started, corpus.problems,
                        store.current_generation(index_dir), added=plan.added,
                        changed=plan.changed, removed=plan.removed, moved=plan.moved,
-                       skipped=_skipped(corpus),
+                       skipped=skipped(corpus),
                        removals=plan.removals, spared=plan.spared, documents=documents,
                        leftovers=tuple(leftovers))
 

@@ -11,12 +11,13 @@ import heapq
 import html
 import itertools
 import re
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from newssearch.analysis import analyze
 from newssearch.query.analyse import AnalysedQuery, split_compounds
 from newssearch.query.parse import Word
 from newssearch.query.plan import LONG_QUERY_WORDS, WEIGHTS
@@ -154,3 +155,25 @@ def suggestion(text: str, shown: dict[str, str], total: int) -> Suggestion:
 
 def _esc(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def written_form(folded: str, places: Iterable[Iterable[str]]) -> str:
+    """How texts write a folded word: ``presidentielle`` -> ``présidentielle``.
+
+    ``places`` yields the texts of one place at a time (headlines, then bodies), read
+    lazily: the next place is read only while every form seen is capitalised.
+    """
+    forms: Counter[str] = Counter()
+    for texts in places:
+        for text in texts:
+            for t in analyze(text, stemmed=False):
+                if t.text == folded:
+                    forms[text[t.start:t.end]] += 1
+        if any(f[:1].islower() for f in forms):
+            break  # a headline's capital may only open the sentence: texts tell
+    if not forms:
+        return folded
+    lower = Counter({f.lower(): n for f, n in forms.items() if f[:1].islower()})
+    # A word always capitalised is a name (Macron); otherwise the common noun's form.
+    return (lower or forms).most_common(1)[0][0]
+

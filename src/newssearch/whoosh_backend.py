@@ -28,7 +28,7 @@ from newssearch.query.rank import Counts, Ranked, facets
 from newssearch.query.select import Allowed, select_and_rank
 from newssearch.query.tree import BM25F, AllDocuments, Clause, InOrder, MatchAll, MatchAny, Term
 from newssearch.records import IndexInfo
-from newssearch.spelling import Vocabulary
+from newssearch.spelling import Vocabulary, written_form
 
 # More like this: the article's words that say most about it, as Whoosh's more_like takes.
 RELATED_TERMS = 12
@@ -243,23 +243,15 @@ class WhooshSnapshot:
         places = [(schema.TITLE_EXACT, (schema.TITLE,))]
         if not titles_only:
             places.append((schema.TEXT_EXACT, (schema.LEDE, schema.BODY)))
-        forms: Counter[str] = Counter()
         engine = self.engine
-        for fieldname, names in places:
+
+        def texts(fieldname: str, names: tuple[str, ...]) -> Iterator[str]:
             ids = engine.term(fieldname, folded)[0]
             for doc in ids[engine.tables.live[ids]][:3].tolist():
                 fields = self.searcher.stored_fields(doc)
-                for text in (fields.get(name) or "" for name in names):
-                    for t in analyze(text, stemmed=False):
-                        if t.text == folded:
-                            forms[text[t.start:t.end]] += 1
-            if any(f[:1].islower() for f in forms):
-                break  # a headline's capital may only open the sentence: texts tell
-        if not forms:
-            return folded
-        lower = Counter({f.lower(): n for f, n in forms.items() if f[:1].islower()})
-        # A word always capitalised is a name (Macron); otherwise the common noun's form.
-        return (lower or forms).most_common(1)[0][0]
+                yield from (fields.get(name) or "" for name in names)
+
+        return written_form(folded, (texts(f, names) for f, names in places))
 
     def related(self, article_id: str, limit: int) -> list[tuple[Article, float]]:
         """More like this on the engine: the article's most telling words, any of them.

@@ -23,9 +23,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from newssearch import __version__, schema, store
+from newssearch import __version__, indexer, schema, store
 from newssearch.articles import Article, Corpus, Problem, one_spelling_per_source
-from newssearch.corpus import load_corpus
 from newssearch.indexer import PUSHED, BuildError, BuildReport, Progress
 from newssearch.opensearch import aliases, bulk, connection, fields
 from newssearch.opensearch.connection import Location
@@ -33,15 +32,6 @@ from newssearch.schema import SCHEMA_VERSION
 from newssearch.updates import Indexed, Removal, plan_update
 
 REPLICAS = 1  # a lost machine loses nothing; `index --replicas` chooses more
-
-
-def read(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None) -> Corpus:
-    """Read the sources as indexer.rebuild does; BuildError if no article could be read."""
-    corpus = load_corpus(sources, on_problem)
-    if not corpus.articles:
-        names = ", ".join(str(s) for s in sources)
-        raise BuildError(f"no article could be read from {names}; the index was left as it was.")
-    return corpus
 
 
 def rebuild(sources: Sequence[Path], location: Location, *, progress: Progress | None = None,
@@ -53,7 +43,7 @@ def rebuild(sources: Sequence[Path], location: Location, *, progress: Progress |
     writing anything, unless ``force``, as a rebuild of a directory does.
     """
     started = time.perf_counter()
-    corpus = read(sources, on_problem)
+    corpus = indexer.read_sources(sources, on_problem)
     client = connection.client(location)
     with aliases.talking(location):
         current = aliases.live(client, location)
@@ -61,7 +51,7 @@ def rebuild(sources: Sequence[Path], location: Location, *, progress: Progress |
         pushed = _pushed(client, current, read_ids) if current else ()
         total = len(corpus.articles) + len(pushed)
         if not force and current is not None:
-            _refuse_to_shrink(location, total, aliases.count(client, current))
+            indexer.refuse_to_shrink(total, aliases.count(client, current), str(location))
         name = aliases.index_name(location)
         built = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
                                 tuple(os.path.abspath(s) for s in sources), __version__)
@@ -89,8 +79,7 @@ def rebuild(sources: Sequence[Path], location: Location, *, progress: Progress |
             raise
         aliases.prune(client, location, name, current)
     return BuildReport(documents, time.perf_counter() - started, corpus.problems + problems,
-                       name, added=documents, skipped=dict(Counter(
-                           p.reason for p in corpus.problems)),
+                       name, added=documents, skipped=indexer.skipped(corpus),
                        documents=documents, pushed=len(pushed))
 
 
@@ -125,15 +114,6 @@ def _report(outcome: bulk.Outcome, origins: dict[str, str],
     return problems
 
 
-def _refuse_to_shrink(location: Location, total: int, documents: int) -> None:
-    if total * 2 < documents:
-        raise BuildError(
-            f"the sources hold {total:,} articles and the live index {documents:,}: this "
-            f"rebuild would drop more than half of {location}, so nothing was changed. "
-            f"Check the sources, add --update to add them to the index, or add --force "
-            f"to replace the index (newssearch rollback puts it back).")
-
-
 def _pushed(client, index: str, read_ids: set[str]) -> tuple[Article, ...]:
     """The live index's articles pushed through the API, but those the sources hold."""
     kept = aliases.scan(client, index, ["*"], {"term": {schema.ORIGIN: PUSHED}})
@@ -159,7 +139,7 @@ def update(sources: Sequence[Path], location: Location, *,
     """Add and replace the articles of ``sources``; remove only what their files no longer
     hold (updates.py): one bulk on the live index, refreshed at the end."""
     started = time.perf_counter()
-    corpus = read(sources, on_problem)
+    corpus = indexer.read_sources(sources, on_problem)
     client = connection.client(location)
     with aliases.talking(location):
         index = aliases.require_live(client, location)
@@ -180,7 +160,7 @@ def update(sources: Sequence[Path], location: Location, *,
     return BuildReport(len(plan.write), time.perf_counter() - started,
                        corpus.problems + problems, index, added=plan.added,
                        changed=plan.changed, removed=plan.removed, moved=plan.moved,
-                       skipped=dict(Counter(p.reason for p in corpus.problems)),
+                       skipped=indexer.skipped(corpus),
                        removals=plan.removals, spared=plan.spared, documents=documents)
 
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from rapidfuzz.distance import OSA
 
 from newssearch import schema
-from newssearch.analysis import analyze, terms
+from newssearch.analysis import terms
 from newssearch.opensearch import response
 from newssearch.opensearch.fields import path
-from newssearch.spelling import COMPLETION_MIN_DF, Vocabulary, max_edits
+from newssearch.spelling import COMPLETION_MIN_DF, Vocabulary, max_edits, written_form
 
 # The articles read per round, and the rounds, when collecting a prefix's words.
 PREFIX_SAMPLE = 50
@@ -118,20 +118,11 @@ def surface_form(search: Search, term: TermQuery, folded: str, titles_only: bool
                  ) -> str:
     """How the articles write a folded word, read as the embedded backend reads it."""
     places = [schema.TITLE_EXACT] if titles_only else [schema.TITLE_EXACT, schema.TEXT_EXACT]
-    forms: Counter[str] = Counter()
-    for field in places:
+
+    def texts(field: str) -> Iterator[str]:
         names = READ_FROM[field]
-        hits = response.sources(search({"size": 3, "_source": list(names),
-                                        "query": term(field, folded)}))
-        for doc in hits:
-            for text in (doc.get(name) or "" for name in names):
-                for t in analyze(text, stemmed=False):
-                    if t.text == folded:
-                        forms[text[t.start:t.end]] += 1
-        if any(f[:1].islower() for f in forms):
-            break  # a headline's capital may only open the sentence: texts tell
-    if not forms:
-        return folded
-    lower = Counter({f.lower(): n for f, n in forms.items() if f[:1].islower()})
-    # A word always capitalised is a name (Macron); otherwise the common noun's form.
-    return (lower or forms).most_common(1)[0][0]
+        for doc in response.sources(search({"size": 3, "_source": list(names),
+                                            "query": term(field, folded)})):
+            yield from (doc.get(name) or "" for name in names)
+
+    return written_form(folded, (texts(field) for field in places))

@@ -241,8 +241,11 @@ class Engine:
         A child that does not match a document may still score in it: the parts of a
         hyphenated word (``ouest`` of ``ouest-africaine``) count where only some occur.
         """
+        supports = [self.support(c) for c in node.children]
+        support, scores = added(supports, self.tables.size)
+        if all(s is f for s, f in zip(supports, found, strict=True)):
+            return support, scores  # every child scores only where it matches: one union
         ids = added(found, self.tables.size)[0]
-        support, scores = added([self.support(c) for c in node.children], self.tables.size)
         return ids, scores[np.searchsorted(support, ids)]
 
     def support(self, node: Clause) -> Matches:
