@@ -13,13 +13,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -253,12 +254,25 @@ def open_page(driver: WebDriver, url: str, ready: str = "main") -> None:
     WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready)))
 
 
+@contextmanager
+def next_page(driver: WebDriver, ready: str = "main") -> Iterator[None]:
+    """Wait, after the block's action, for a new document to replace this one.
+
+    The old document is marked with a script variable rather than held as an
+    element: asking chromium whether an element went stale while it navigates
+    can fail with « Node with given id does not belong to the document ».
+    """
+    driver.execute_script("window.newssearchOldPage = true")
+    yield
+    WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script("return window.newssearchOldPage === undefined"))
+    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready)))
+
+
 def follow(driver: WebDriver, link: WebElement, ready: str = "main") -> None:
     """Click a link and wait for the next page to replace this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
-    link.click()
-    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
-    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ready)))
+    with next_page(driver, ready):
+        link.click()
 
 
 def count(driver: WebDriver) -> int:
@@ -519,11 +533,9 @@ def test_completion_is_a_combobox_driven_by_the_keyboard(driver: WebDriver, serv
     box.send_keys(Keys.ARROW_UP)  # from the first, up wraps to the last
     assert box.get_attribute("aria-activedescendant") == options[-1].get_attribute("id")
     box.send_keys(Keys.ARROW_DOWN)
-    old = driver.find_element(By.TAG_NAME, "html")
-    box.send_keys(Keys.ENTER)  # takes the highlighted completion, and searches it
+    with next_page(driver, ".count"):
+        box.send_keys(Keys.ENTER)  # takes the highlighted completion, and searches it
 
-    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
-    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".count")))
     assert driver.find_element(By.ID, "q").get_attribute("value") == "le présidentielle"
     assert count(driver) == 9
 
@@ -542,9 +554,8 @@ def test_escape_closes_the_completions_and_keeps_the_query(driver: WebDriver,
     assert box.get_attribute("value") == "gouv"
     box.send_keys(Keys.ESCAPE)  # a search box would empty itself: this one does not
     assert box.get_attribute("value") == "gouv"
-    old = driver.find_element(By.TAG_NAME, "html")
-    box.send_keys(Keys.ENTER)  # nothing highlighted: the query as typed
-    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
+    with next_page(driver):
+        box.send_keys(Keys.ENTER)  # nothing highlighted: the query as typed
     assert "q=gouv" in driver.current_url and "gouvernement" not in driver.current_url
 
 
