@@ -19,7 +19,12 @@ is a diff of those functions:
 - ``field_lengths`` reads ``columns.NumericColumn.Reader``'s bytes (``_basepos``,
   ``_count``);
 - ``document_frequencies``: ``SegmentReader.iter_field``;
-- ``SegmentArrays``: ``SegmentReader._segment`` and ``W3Segment.segment_id``.
+- ``SegmentArrays``: ``SegmentReader._segment`` and ``W3Segment.segment_id``;
+- ``segment_postings``: ``SegmentReader._storage`` (``FileStorage.folder``) and
+  ``W3Segment.make_filename``, to find the segment's postarrays file.
+
+Where a segment has its postarrays file (every segment newssearch writes), postings
+and positions are read from it instead of through Whoosh's matchers.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from newssearch import store
+from newssearch import postarrays, store
 from newssearch.analysis import FrenchPositions
 from newssearch.schema import SCHEMA_VERSION, require_whoosh
 
@@ -125,6 +130,32 @@ class SegmentArrays:
         with self._lock:
             for key in [k for k in self._items if k[0] not in live]:
                 del self._items[key]
+
+
+Arrays = list["postarrays.SegmentPostings | None"]
+"""Each segment's postarrays file, in the reader's segment order; None where it has none."""
+
+
+def segment_postings(reader, cache: SegmentArrays) -> Arrays:
+    """Open each segment's postarrays file (memory-mapped, so opening reads nothing)."""
+    return [cache.get(leaf, "postarrays", "", _open_postings) or None
+            for leaf, _ in reader.leaf_readers()]
+
+
+def _open_postings(leaf, _name: str):
+    folder = getattr(leaf._storage, "folder", None)
+    if folder is None:
+        return False
+    path = Path(folder) / leaf._segment.make_filename("." + postarrays.EXTENSION)
+    try:
+        return postarrays.SegmentPostings(path)
+    except (OSError, ValueError):  # none (a segment Whoosh wrote) or unreadable: Whoosh reads
+        return False
+
+
+def _segments(reader, arrays: Arrays | None):
+    leaves = reader.leaf_readers()
+    return zip(leaves, arrays if arrays is not None else [None] * len(leaves), strict=True)
 
 
 def field_lengths(reader, field: str, cache: SegmentArrays) -> np.ndarray:
@@ -235,6 +266,9 @@ def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) ->
 
 
 def _leaf_frequencies(leaf, field: str) -> Counter[str]:
+    found = _open_postings(leaf, "")
+    if found:
+        return Counter(dict(found.frequencies(field)))
     return Counter({word.decode("utf-8"): info.doc_frequency()
                     for word, info in leaf.iter_field(field)})
 
@@ -250,11 +284,20 @@ def _raw(leaf, field: str, text: str):
                                leaf.schema[field].format)
 
 
-def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+def read_postings(reader, field: str, text: str, arrays: Arrays | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Return the document numbers and term frequencies of a term, in document order."""
     ids: list[np.ndarray] = []
     freqs: list[np.ndarray] = []
-    for leaf, offset in reader.leaf_readers():
+    term = postarrays.term_key(field, reader.schema[field].to_bytes(text))
+    for (leaf, offset), found in _segments(reader, arrays):
+        if found is not None:
+            row = found.row(term)
+            if row >= 0:
+                docs, weights = found.postings(row)
+                ids.append(docs.astype(np.int32) + np.int32(offset))
+                freqs.append(weights.astype(np.float32))
+            continue
         if (field, text) not in leaf:
             continue
         m = _raw(leaf, field, text)
@@ -336,33 +379,71 @@ def read_positions(reader, field: str, text: str, docs: np.ndarray) -> dict[int,
     return {doc: decode(v) for doc, v in zip(found_docs, values, strict=True)}
 
 
-def position_keys(reader, field: str, text: str, docs: np.ndarray) -> np.ndarray:
-    """The term's occurrences in ``docs`` (sorted), as sorted ``doc << 32 | position``.
-
-    The positions of FrenchPositions values (a byte of gaps each, nearly always) are
-    decoded for all the documents at once.
-    """
-    found_docs, values = _wanted_values(reader, field, text, docs)
-    if not values:
-        return np.zeros(0, dtype=np.int64)
-    decode = reader.schema[field].format.decode_positions
+def position_keys(reader, field: str, text: str, docs: np.ndarray,
+                  arrays: Arrays | None = None) -> np.ndarray:
+    """The term's occurrences in ``docs`` (sorted), as sorted ``doc << 32 | position``."""
     if not isinstance(reader.schema[field].format, FrenchPositions):
+        found_docs, values = _wanted_values(reader, field, text, docs)
+        decode = reader.schema[field].format.decode_positions
         return _keys(found_docs, [decode(v) for v in values])
-    short = [i for i, v in enumerate(values) if v[:1] == b"\x00"]
-    if not short:
-        return _keys(found_docs, [decode(v) for v in values])
-    counts = np.array([len(values[i]) - 1 for i in short], dtype=np.int64)
-    gaps = np.frombuffer(b"".join(values[i][1:] for i in short), dtype=np.uint8)
+    term = postarrays.term_key(field, reader.schema[field].to_bytes(text))
+    parts, whoosh_docs = [], []
+    for (leaf, offset), found in _segments(reader, arrays):
+        local = docs[(docs >= offset) & (docs < offset + leaf.doc_count_all())] - offset
+        if not local.size:
+            continue
+        if found is None:
+            whoosh_docs.append(local + offset)
+            continue
+        row = found.row(term)
+        if row < 0:
+            continue
+        ids = found.postings(row)[0]
+        where = np.searchsorted(ids, local.astype(ids.dtype))  # a segment's numbers fit
+        inside = where < ids.size
+        which = where[inside][ids[where[inside]] == local[inside]]
+        if which.size:
+            blob, lengths = found.values(row, which)
+            parts.append(_french_keys(ids[which].astype(np.int64) + offset, blob, lengths))
+    if whoosh_docs:
+        wanted = np.concatenate(whoosh_docs)
+        found_docs, values = _wanted_values(reader, field, text, wanted)
+        if values:
+            lengths = np.array([len(v) for v in values], dtype=np.int64)
+            blob = np.frombuffer(b"".join(values), dtype=np.uint8)
+            parts.append(_french_keys(np.array(found_docs, dtype=np.int64), blob, lengths))
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    keys = np.concatenate(parts)
+    return keys if len(parts) == 1 else np.sort(keys)
+
+
+def _french_keys(docs: np.ndarray, blob: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Decode FrenchPositions values (end to end in ``blob``) into sorted keys.
+
+    A value is a zero byte then a byte per gap (nearly always), or a one byte then
+    32-bit gaps: the first kind is decoded for all the documents at once.
+    """
+    starts = np.cumsum(lengths) - lengths
+    short = blob[starts] == 0
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    gap = np.ones(blob.size, dtype=bool)
+    gap[starts] = False
+    gaps = blob[gap & short[owner]]
+    counts = lengths[short] - 1
     running = np.cumsum(gaps, dtype=np.int64)
     ends = np.cumsum(counts)
-    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])), counts)
-    keys = (np.repeat(np.array(found_docs, dtype=np.int64)[short], counts) << 32) \
-        | (running - before)
-    if len(short) == len(values):
+    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])) if counts.size
+                       else np.zeros(0, dtype=np.int64), counts)
+    keys = (np.repeat(docs[short], counts) << 32) | (running - before)
+    if short.all():
         return keys
     # Positions 256 or more apart are stored as 32-bit gaps (rare): decoded one by one.
-    long = [i for i, v in enumerate(values) if v[:1] != b"\x00"]
-    rest = _keys([found_docs[i] for i in long], [decode(values[i]) for i in long])
+    long = np.flatnonzero(~short).tolist()
+    data = blob.tobytes()
+    rest = _keys(docs[long].tolist(), [
+        np.cumsum(np.frombuffer(data[s + 1:s + n], dtype=np.uint32), dtype=np.int64).tolist()
+        for s, n in zip(starts[long].tolist(), lengths[long].tolist(), strict=True)])
     return np.sort(np.concatenate((keys, rest)))
 
 

@@ -12,7 +12,8 @@ write-side use of Whoosh's internals is here; what each mirrors, so that an
 upgrade is a diff of those:
 
 - ``FastSegmentWriter``: ``whoosh.writing.SegmentWriter.__init__`` and
-  ``_flush_segment`` (``perdocwriter``, ``fieldwriter``, ``pool``, ``docnum``);
+  ``_flush_segment`` (``perdocwriter``, ``fieldwriter``, ``pool``, ``docnum``,
+  ``newsegment``, whose ``create_file`` also writes the derived postarrays file);
 - ``UniqueSegments``: ``whoosh.codec.whoosh3.W3Codec.new_segment`` and
   ``W3Segment._random_id``;
 - ``TermPool``: ``whoosh.writing.PostingPool`` (``add``, ``iter_postings``,
@@ -40,6 +41,7 @@ from whoosh.reading import SegmentReader
 from whoosh.util import IDCHARS
 from whoosh.writing import SegmentWriter
 
+from newssearch import postarrays
 from newssearch.processes import die_with_parent
 from newssearch.schema import require_whoosh
 
@@ -84,8 +86,11 @@ class FastSegmentWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        write_postings(self.fieldwriter, self.schema, self.lengths, self.pool.iter_postings())
+        terms = self.pool.sorted_terms()
+        write_postings(self.fieldwriter, self.schema, self.lengths, TermPool.postings_of(terms))
         self.fieldwriter.close()
+        with self.newsegment.create_file(self.storage, "." + postarrays.EXTENSION) as f:
+            postarrays.write(f, terms)
 
 
 class UniqueSegments:
@@ -136,10 +141,17 @@ class TermPool:
         postings.append((docnum, weight, value))
         self.currentsize += 90 + (len(value) if value else 0)
 
-    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        for (fieldname, btext), postings in sorted(self.terms.items()):
+    def sorted_terms(self) -> list[tuple[tuple[str, bytes], list]]:
+        return sorted(self.terms.items())
+
+    @staticmethod
+    def postings_of(terms) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        for (fieldname, btext), postings in terms:
             for docnum, weight, value in postings:
                 yield fieldname, btext, docnum, weight, value
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
+        return self.postings_of(self.sorted_terms())
 
     def cleanup(self) -> None:
         self.terms = {}

@@ -54,6 +54,7 @@ class Tables:
         self.size = reader.doc_count_all()
         self.live = postings.live_documents(reader)
         self.live_ids = np.flatnonzero(self.live).astype(np.int32)
+        self.arrays = postings.segment_postings(reader, segments)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         for field in schema.TEXT_FIELDS:
@@ -146,7 +147,7 @@ class Engine:
         key = ("tf", field, text)
         found = self.cache.get(key)
         if found is None:
-            ids, tf = postings.read_postings(self.reader, field, text)
+            ids, tf = postings.read_postings(self.reader, field, text, self.tables.arrays)
             t = self.tables
             if field in t.lengths:  # not a keyword field (section, source)
                 tf = bm25.normalised(tf, t.lengths[field][ids], t.average[field])
@@ -283,7 +284,8 @@ class Engine:
             ids, score = self._within_budget(ids, score, found)
         if len(node.words) > 1 and ids.size:
             keep = contains(in_sequence_docs(
-                [postings.position_keys(self.reader, node.field, w, ids) for w in node.words],
+                [postings.position_keys(self.reader, node.field, w, ids, self.tables.arrays)
+                 for w in node.words],
                 node.slop), ids)
             ids, score = ids[keep], score[keep]
         return ids, score * np.float32(node.weight)

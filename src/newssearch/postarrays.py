@@ -1,0 +1,175 @@
+"""A segment's postings as plain arrays, written beside it and memory-mapped.
+
+Whoosh finds a term through an on-disk hash table and unpickles its postings a
+block of 128 documents at a time: on the corpus ×10 that was two thirds of a
+query's time, and it grows with the archive. So every segment newssearch writes
+gets one more file, ``<segment>.nsa``, holding the same postings as arrays: a
+term is found by a binary search over hashes and its postings are slices of the
+file. It is derived data: written with the segment from the same postings,
+deleted by Whoosh with it (its name matches Whoosh's segment-file pattern), and
+a segment without one is read through Whoosh. No Whoosh import here.
+
+Layout: ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header
+naming each array's dtype, offset and length, then the arrays, 64-byte aligned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+from array import array
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+MAGIC = b"NSARR01\n"
+EXTENSION = "nsa"
+_ALIGN = 64
+
+Postings = list[tuple[int, float, bytes | None]]
+"""A term's (document number, weight, value) in document order."""
+
+
+Key = tuple[bytes, np.uint64]
+"""A term as the file names it: its field and text as bytes, and their hash."""
+
+
+def term_key(field: str, text: bytes) -> Key:
+    """A term's key and stable 64-bit hash (Python's own hash changes per process)."""
+    key = field.encode("utf-8") + b"\x00" + text
+    digest = hashlib.blake2b(key, digest_size=8).digest()
+    return key, np.uint64(int.from_bytes(digest, "little"))
+
+
+def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]]) -> None:
+    """Write terms (sorted by field then text) with their postings as one arrays file."""
+    keys, key_lengths, hashes, counts = [], array("q"), array("Q"), array("q")
+    docs, weights, value_lengths, values = array("i"), array("f"), array("I"), []
+    fields: dict[str, list[int]] = {}
+    for row, ((field, text), postings) in enumerate(terms):
+        key, h = term_key(field, text)
+        keys.append(key)
+        key_lengths.append(len(key))
+        hashes.append(int(h))
+        counts.append(len(postings))
+        fields.setdefault(field, [row, row])[1] = row + 1
+        ids, got, found = zip(*postings, strict=True)
+        docs.extend(ids)
+        weights.extend(got)
+        if found[0] is None:
+            value_lengths.extend([0] * len(found))
+        else:
+            values.append(b"".join(found))
+            value_lengths.extend(map(len, found))
+    order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable")
+    arrays = {
+        "hashes": np.frombuffer(hashes, dtype=np.uint64)[order],
+        "rows": order.astype(np.int32),
+        "keys": np.frombuffer(b"".join(keys), dtype=np.uint8),
+        "key_starts": _starts(key_lengths),
+        "starts": _starts(counts),
+        "docs": _narrow(np.frombuffer(docs, dtype=np.int32)),
+        "weights": _weights(np.frombuffer(weights, dtype=np.float32)),
+        "value_starts": _starts(value_lengths),
+        "values": np.frombuffer(b"".join(values), dtype=np.uint8),
+    }
+    _dump(out, arrays, {"fields": fields})
+
+
+def _starts(lengths: array) -> np.ndarray:
+    ends = np.cumsum(np.frombuffer(lengths, dtype=np.dtype(lengths.typecode)), dtype=np.int64)
+    starts = np.concatenate(([0], ends))
+    return starts.astype(np.uint32 if not ends.size or ends[-1] < 2**32 else np.int64)
+
+
+def _narrow(ids: np.ndarray) -> np.ndarray:
+    return ids.astype(np.uint16 if not ids.size or ids.max() < 2**16 else np.int32)
+
+
+def _weights(weights: np.ndarray) -> np.ndarray:
+    """Whole-number weights (term counts) in the fewest bytes; others as float32."""
+    if weights.size and not np.array_equal(weights, np.round(weights)):
+        return weights.astype(np.float32)
+    top = weights.max() if weights.size else 0
+    return weights.astype(np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.float32)
+
+
+def _dump(out: BinaryIO, arrays: dict[str, np.ndarray], extra: dict) -> None:
+    layout, offset = {}, 0
+    for name, a in arrays.items():
+        layout[name] = [a.dtype.str, offset, int(a.size)]
+        offset += -(-a.nbytes // _ALIGN) * _ALIGN
+    header = json.dumps({"arrays": layout, **extra}).encode("utf-8")
+    start = -(-(len(MAGIC) + 8 + len(header)) // _ALIGN) * _ALIGN
+    out.write(MAGIC + len(header).to_bytes(8, "little") + header)
+    out.write(b"\x00" * (start - len(MAGIC) - 8 - len(header)))
+    for a in arrays.values():
+        out.write(a.tobytes())
+        out.write(b"\x00" * (-a.nbytes % _ALIGN))
+
+
+class SegmentPostings:
+    """The arrays file of one segment, memory-mapped; safe to share between threads."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map[:len(MAGIC)] != MAGIC:
+            raise ValueError(f"{path} is not a newssearch arrays file")
+        size = int.from_bytes(self._map[len(MAGIC):len(MAGIC) + 8], "little")
+        header = json.loads(self._map[len(MAGIC) + 8:len(MAGIC) + 8 + size])
+        base = -(-(len(MAGIC) + 8 + size) // _ALIGN) * _ALIGN
+        a = {name: np.frombuffer(self._map, dtype=np.dtype(dtype), count=count,
+                                 offset=base + offset)
+             for name, (dtype, offset, count) in header["arrays"].items()}
+        self.fields: dict[str, tuple[int, int]] = {
+            f: (r[0], r[1]) for f, r in header["fields"].items()}
+        self._hashes, self._rows = a["hashes"], a["rows"]
+        self._keys, self._key_starts = a["keys"], a["key_starts"]
+        self._starts, self._docs, self._weights = a["starts"], a["docs"], a["weights"]
+        self._value_starts, self._values = a["value_starts"], a["values"]
+
+    def row(self, term: Key) -> int:
+        """The term's row, or -1 if the segment does not hold it."""
+        key, h = term
+        i = int(np.searchsorted(self._hashes, h))
+        while i < self._hashes.size and self._hashes[i] == h:
+            row = int(self._rows[i])
+            if self._key(row) == key:
+                return row
+            i += 1
+        return -1
+
+    def _key(self, row: int) -> bytes:
+        return self._keys[self._key_starts[row]:self._key_starts[row + 1]].tobytes()
+
+    def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """A term's segment-local document numbers and weights (views of the file)."""
+        start, end = int(self._starts[row]), int(self._starts[row + 1])
+        return self._docs[start:end], self._weights[start:end]
+
+    def values(self, row: int, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The raw values of some of a term's postings (indices into its postings), end
+        to end, and each one's length."""
+        index = int(self._starts[row]) + which
+        starts = self._value_starts[index].astype(np.int64)
+        lengths = self._value_starts[index + 1].astype(np.int64) - starts
+        total = int(lengths.sum())
+        # Every value's bytes at once: its start, plus the running count within it.
+        within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
+                                                               lengths)
+        return self._values[np.repeat(starts, lengths) + within], lengths
+
+    def frequencies(self, field: str) -> Iterator[tuple[str, int]]:
+        """Each word of a field with its document count (deleted documents included)."""
+        first, end = self.fields.get(field, (0, 0))
+        skip = len(field.encode("utf-8")) + 1
+        starts = self._key_starts[first:end + 1].astype(np.int64)
+        counts = np.diff(self._starts[first:end + 1].astype(np.int64))
+        blob = self._keys[starts[0]:starts[-1]].tobytes() if end > first else b""
+        bounds = (starts - starts[0]).tolist()
+        for i, count in enumerate(counts.tolist()):
+            yield blob[bounds[i] + skip:bounds[i + 1]].decode("utf-8"), count

@@ -1,0 +1,159 @@
+"""The postings arrays file beside each segment hold exactly what Whoosh reads."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.qparser import QueryParser
+
+from newssearch import indexer, postarrays, postings, schema, store
+from newssearch.analysis import terms
+from newssearch.records import SearchRequest
+from newssearch.search import SearchService
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "seeds" / "orangesum-sample.jsonl"
+FIELDS = (*schema.TEXT_FIELDS, schema.SECTION, schema.SOURCE, schema.ID)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """300 articles in several segments, one of them with a word 300 positions apart, then
+    an update (a new segment) and a deletion."""
+    base = tmp_path_factory.mktemp("arrays")
+    records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    far = dict(records[0], id="loin", body="zeugma " + "mot " * 300 + "zeugma fin")
+    (base / "articles").mkdir()
+    path = base / "articles" / "a.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                            for r in [*records[:300], far]), encoding="utf-8")
+    indexer.rebuild([base / "articles"], base / "index", procs=2, limitmb=1)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                            for r in [*records[:280], far, *records[300:320]]), encoding="utf-8")
+    indexer.update([base / "articles"], base / "index")
+    return base / "index"
+
+
+@pytest.fixture(scope="module")
+def reader(built: Path):
+    ix = whoosh_index.open_dir(str(store.current_generation(built)))
+    r = ix.reader()
+    yield r
+    r.close()
+    ix.close()
+
+
+def whoosh_terms(reader, field: str) -> list[str]:
+    return [t.decode("utf-8") for t, _ in reader.iter_field(field)]
+
+
+def test_every_segment_has_its_arrays_file(reader, built):
+    arrays = postings.segment_postings(reader, postings.SegmentArrays())
+    assert len(arrays) >= 3 and all(a is not None for a in arrays)
+    generation = store.current_generation(built)
+    segments = {p.name.split(".")[0] for p in generation.iterdir() if p.suffix == ".seg"} | {
+        p.name.split(".")[0] for p in generation.iterdir() if p.suffix == ".trm"}
+    files = {p.name.split(".")[0] for p in generation.iterdir()
+             if p.suffix == "." + postarrays.EXTENSION}
+    assert files == segments  # and none left behind by merged or deleted segments
+
+
+@pytest.mark.parametrize("field", FIELDS)
+def test_postings_read_from_the_arrays_are_whooshs(reader, field):
+    arrays = postings.segment_postings(reader, postings.SegmentArrays())
+    words = whoosh_terms(reader, field)
+    assert len(words) > 2
+    for text in words[::5] if len(words) > 1000 else words:
+        got_ids, got_tf = postings.read_postings(reader, field, text, arrays)
+        ids, tf = postings.read_postings(reader, field, text)
+        assert got_ids.tolist() == ids.tolist(), text
+        assert got_tf.tolist() == tf.tolist(), text
+    assert postings.read_postings(reader, field, "zzzabsent", arrays)[0].size == 0
+
+
+@pytest.mark.parametrize("field", schema.TEXT_FIELDS)
+def test_positions_read_from_the_arrays_are_whooshs(reader, field):
+    arrays = postings.segment_postings(reader, postings.SegmentArrays())
+    everyone = np.arange(reader.doc_count_all(), dtype=np.int32)
+    some = everyone[::3]
+    for text in whoosh_terms(reader, field)[::29]:
+        for docs in (everyone, some):
+            got = postings.position_keys(reader, field, text, docs, arrays)
+            want = postings.position_keys(reader, field, text, docs)
+            assert got.tolist() == want.tolist(), text
+            expected = {doc: p for doc, p in postings.read_positions(reader, field, text,
+                                                                    docs).items()}
+            as_dict: dict[int, list[int]] = {}
+            for key in got.tolist():
+                as_dict.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+            assert as_dict == expected, text
+
+
+def test_positions_far_apart_are_read_whole(reader):
+    """Gaps of 256 positions or more are stored as 32-bit numbers, not bytes."""
+    arrays = postings.segment_postings(reader, postings.SegmentArrays())
+    everyone = np.arange(reader.doc_count_all(), dtype=np.int32)
+    (stem,) = terms("zeugma")
+    keys = postings.position_keys(reader, schema.TEXT, stem, everyone, arrays)
+    positions = (keys & 0xFFFFFFFF).tolist()
+    assert len(set((keys >> 32).tolist())) == 1 and positions[1] - positions[0] == 301
+
+
+def test_vocabulary_from_the_arrays_is_whooshs(reader):
+    for field in schema.STEMMED_FIELDS:
+        got = postings.document_frequencies(reader, [field], postings.SegmentArrays())
+        want: Counter[str] = Counter()
+        for leaf, _ in reader.leaf_readers():
+            want.update({t.decode("utf-8"): i.doc_frequency() for t, i in leaf.iter_field(field)})
+        assert got == want and len(got) > 1000
+
+
+def test_whoosh_alone_still_opens_and_searches_the_index(built):
+    ix = whoosh_index.open_dir(str(store.current_generation(built)))
+    with ix.searcher() as searcher:
+        hits = searcher.search(QueryParser(schema.TEXT, ix.schema).parse("zeugma"))
+        assert [h["id"] for h in hits] == ["loin"]
+        assert searcher.doc_count() == 301
+    ix.close()
+
+
+def test_an_index_without_arrays_files_answers_the_same(built, tmp_path):
+    """A segment without its arrays file (one Whoosh wrote) is read through Whoosh."""
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy, symlinks=True)
+    generation = store.current_generation(copy)
+    for path in generation.glob("*." + postarrays.EXTENSION):
+        path.unlink()
+    queries = ["gouvernement", "\"premier ministre\"", "paris -france", "zeugma fin"]
+    with_files, without = SearchService(built), SearchService(copy)
+    for q in queries:
+        a, b = with_files.search(SearchRequest(q=q)), without.search(SearchRequest(q=q))
+        assert a.total == b.total and [h.id for h in a.hits] == [h.id for h in b.hits], q
+    assert with_files.search(SearchRequest(q="gouvernement")).total > 10
+
+
+def test_weights_and_numbers_keep_their_values(tmp_path):
+    """Fractional weights stay floats; document numbers past 65,535 stay whole."""
+    terms = [(("f", b"a"), [(1, 0.5, None), (70_000, 2.0, None)]),
+             (("f", b"b"), [(3, 300.0, b"\x00\x01")]),
+             (("g", b"a"), [(2, 1.0, b"\x00\x02\x03")])]
+    path = tmp_path / "x.nsa"
+    with open(path, "wb") as f:
+        postarrays.write(f, terms)
+    arrays = postarrays.SegmentPostings(path)
+    for (field, text), want in terms:
+        row = arrays.row(postarrays.term_key(field, text))
+        docs, weights = arrays.postings(row)
+        assert docs.tolist() == [d for d, _, _ in want]
+        assert weights.tolist() == [w for _, w, _ in want]
+    assert arrays.row(postarrays.term_key("f", b"c")) == -1
+    assert arrays.row(postarrays.term_key("g", b"b")) == -1
+    blob, lengths = arrays.values(arrays.row(postarrays.term_key("g", b"a")), np.array([0]))
+    assert blob.tobytes() == b"\x00\x02\x03" and lengths.tolist() == [3]
+    assert dict(arrays.frequencies("f")) == {"a": 2, "b": 1}
