@@ -14,6 +14,7 @@ from whoosh.qparser import QueryParser
 
 from newssearch import indexer, postarrays, postings, schema, store
 from newssearch.analysis import terms
+from newssearch.query import execute
 from newssearch.records import SearchRequest
 from newssearch.search import SearchService
 
@@ -157,3 +158,29 @@ def test_weights_and_numbers_keep_their_values(tmp_path):
     blob, lengths = arrays.values(arrays.row(postarrays.term_key("g", b"a")), np.array([0]))
     assert blob.tobytes() == b"\x00\x02\x03" and lengths.tolist() == [3]
     assert dict(arrays.frequencies("f")) == {"a": 2, "b": 1}
+
+
+def test_columns_from_the_arrays_are_whooshs(built, tmp_path):
+    """Labels and label numbers of each column, and the headline key's grouping, read from
+    the arrays files equal those read from Whoosh's own column files."""
+    assert set(postarrays.COLUMNS) == {*execute.COLUMNS, schema.TITLE_KEY}
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy, symlinks=True)
+    for path in store.current_generation(copy).glob("*." + postarrays.EXTENSION):
+        path.unlink()
+    readers = [whoosh_index.open_dir(str(store.current_generation(d))).reader()
+               for d in (built, copy)]
+    for name in execute.COLUMNS:
+        (labels, codes), (want_labels, want_codes) = (
+            postings.column_codes(r, name, postings.SegmentArrays()) for r in readers)
+        assert labels == want_labels and codes.tolist() == want_codes.tolist(), name
+        assert len(labels) > 2, name
+    keys, want = (postings.key_codes(r, schema.TITLE_KEY, postings.SegmentArrays())
+                  for r in readers)
+    labels, codes = postings.column_codes(readers[1], schema.TITLE_KEY, postings.SegmentArrays())
+    # The same grouping: equal numbers exactly where the headline keys are equal.
+    for got in (keys, want):
+        pairs = set(zip(got.tolist(), codes.tolist(), strict=True))
+        assert len(pairs) == len(set(got.tolist())) == len(set(codes.tolist())) > 250
+    for r in readers:
+        r.close()

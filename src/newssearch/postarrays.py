@@ -25,9 +25,14 @@ from typing import BinaryIO
 
 import numpy as np
 
-MAGIC = b"NSARR01\n"
+MAGIC = b"NSARR02\n"
 EXTENSION = "nsa"
 _ALIGN = 64
+# Columns kept as each document's label number and the segment's sorted labels; the
+# headline key, whose labels are as many as the articles and never shown, as a hash.
+LABELLED = ("section", "source", "year", "day")
+HASHED = ("title_key",)
+COLUMNS = (*LABELLED, *HASHED)
 
 Postings = list[tuple[int, float, bytes | None]]
 """A term's (document number, weight, value) in document order."""
@@ -44,8 +49,15 @@ def term_key(field: str, text: bytes) -> Key:
     return key, np.uint64(int.from_bytes(digest, "little"))
 
 
-def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]]) -> None:
-    """Write terms (sorted by field then text) with their postings as one arrays file."""
+def value_hash(value: bytes) -> int:
+    """A stable 64-bit hash of a column value."""
+    return int.from_bytes(hashlib.blake2b(value, digest_size=8).digest(), "little")
+
+
+def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
+          doc_count: int = 0, columns: dict[str, dict[int, bytes]] | None = None) -> None:
+    """Write terms (sorted by field then text) with their postings, and the segment's
+    column values (document number → value; none is b""), as one arrays file."""
     keys, key_lengths, hashes, counts = [], array("q"), array("Q"), array("q")
     docs, weights, value_lengths, values = array("i"), array("f"), array("I"), []
     fields: dict[str, list[int]] = {}
@@ -76,6 +88,19 @@ def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]]) ->
         "value_starts": _starts(value_lengths),
         "values": np.frombuffer(b"".join(values), dtype=np.uint8),
     }
+    for name in COLUMNS:
+        found = (columns or {}).get(name, {})
+        per_doc = [found.get(d, b"") for d in range(doc_count)]
+        if name in HASHED:
+            arrays[f"hash:{name}"] = np.fromiter(map(value_hash, per_doc), dtype=np.uint64,
+                                                 count=doc_count)
+            continue
+        labels = sorted(set(per_doc) | {b""})
+        number = {v: i for i, v in enumerate(labels)}
+        arrays[f"codes:{name}"] = _narrow(np.fromiter((number[v] for v in per_doc),
+                                                      dtype=np.int32, count=doc_count))
+        arrays[f"labels:{name}"] = np.frombuffer(b"".join(labels), dtype=np.uint8)
+        arrays[f"label_starts:{name}"] = _starts(array("q", map(len, labels)))
     _dump(out, arrays, {"fields": fields})
 
 
@@ -131,6 +156,21 @@ class SegmentPostings:
         self._keys, self._key_starts = a["keys"], a["key_starts"]
         self._starts, self._docs, self._weights = a["starts"], a["docs"], a["weights"]
         self._value_starts, self._values = a["value_starts"], a["values"]
+        self._arrays = a
+
+    def column(self, name: str) -> tuple[list[bytes], np.ndarray] | None:
+        """A labelled column: the segment's sorted labels (UTF-8, "" first) and each
+        document's label number; None if not kept."""
+        if f"codes:{name}" not in self._arrays:
+            return None
+        blob = self._arrays[f"labels:{name}"].tobytes()
+        bounds = self._arrays[f"label_starts:{name}"].tolist()
+        labels = [blob[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        return labels, self._arrays[f"codes:{name}"]
+
+    def hashes(self, name: str) -> np.ndarray | None:
+        """A hashed column: each document's value_hash; None if not kept."""
+        return self._arrays.get(f"hash:{name}")
 
     def row(self, term: Key) -> int:
         """The term's row, or -1 if the segment does not hold it."""

@@ -180,8 +180,8 @@ def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np
     """Return a sortable column as sorted labels and each document's label number.
 
     A document without a value has the label "". Each segment's labels and codes are
-    kept; a generation only merges the segments' sorted labels (as UTF-8 bytes, whose
-    order is the strings' order).
+    kept (read from its postarrays file when it has one); a generation only merges
+    the segments' sorted labels (as UTF-8 bytes, whose order is the strings' order).
     """
     parts = [cache.get(leaf, "codes", name, _leaf_codes) for leaf, _ in reader.leaf_readers()]
     if not parts:
@@ -189,6 +189,27 @@ def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np
     labels = np.unique(np.concatenate([p[0] for p in parts]))
     codes = [np.searchsorted(labels, p[0]).astype(np.int32)[p[1]] for p in parts]
     return [x.decode("utf-8") for x in labels.tolist()], np.concatenate(codes)
+
+
+def key_codes(reader, name: str, cache: SegmentArrays) -> np.ndarray:
+    """Each document's number for its value of a column: equal values, equal numbers.
+
+    From 64-bit hashes of the values (written at build time in the postarrays file):
+    a column with as many values as articles, like the headline key, costs a sort of
+    integers rather than of strings.
+    """
+    parts = [cache.get(leaf, "hashes", name, _leaf_hashes) for leaf, _ in reader.leaf_readers()]
+    if not parts:
+        return np.zeros(0, dtype=np.int32)
+    return np.unique(np.concatenate(parts), return_inverse=True)[1].astype(np.int32).ravel()
+
+
+def _leaf_hashes(leaf, name: str) -> np.ndarray:
+    found = _open_postings(leaf, "")
+    if found and found.hashes(name) is not None:
+        return found.hashes(name)
+    labels, codes = _leaf_codes(leaf, name)
+    return np.array([postarrays.value_hash(v) for v in labels.tolist()], dtype=np.uint64)[codes]
 
 
 # Python array typecodes of the lengths a VarBytesColumn writes, big-endian on disk.
@@ -200,6 +221,11 @@ _GRID_LIMIT = 8_000_000  # documents × longest value, for the vectorised read
 def _leaf_codes(leaf, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A segment's sorted distinct values of a column (UTF-8 bytes) and each document's."""
     size = leaf.doc_count_all()
+    found = _open_postings(leaf, "")
+    kept = found.column(name) if found else None
+    if kept is not None:
+        labels, codes = kept
+        return np.array(labels, dtype=bytes), codes
     raw = _var_bytes(leaf, name)
     if raw is None:  # another column type, or none: through Whoosh's own reader
         found = [v if isinstance(v, bytes) else (v or "").encode("utf-8")

@@ -13,7 +13,8 @@ upgrade is a diff of those:
 
 - ``FastSegmentWriter``: ``whoosh.writing.SegmentWriter.__init__`` and
   ``_flush_segment`` (``perdocwriter``, ``fieldwriter``, ``pool``, ``docnum``,
-  ``newsegment``, whose ``create_file`` also writes the derived postarrays file);
+  ``newsegment``, whose ``create_file`` also writes the derived postarrays file,
+  and ``perdocwriter.add_column_value``, whose values it also gets);
 - ``UniqueSegments``: ``whoosh.codec.whoosh3.W3Codec.new_segment`` and
   ``W3Segment._random_id``;
 - ``TermPool``: ``whoosh.writing.PostingPool`` (``add``, ``iter_postings``,
@@ -83,6 +84,16 @@ class FastSegmentWriter(SegmentWriter):
             add_field(fieldname, fieldobj, value, length)
 
         self.perdocwriter.add_field = remember
+        # The sortable columns' values, for the postarrays file's tables.
+        self.columns: dict[str, dict[int, bytes]] = {}
+        add_column_value = self.perdocwriter.add_column_value
+
+        def remember_value(fieldname, columnobj, value) -> None:
+            if fieldname in postarrays.COLUMNS:
+                self.columns.setdefault(fieldname, {})[self.docnum] = value
+            add_column_value(fieldname, columnobj, value)
+
+        self.perdocwriter.add_column_value = remember_value
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -90,7 +101,7 @@ class FastSegmentWriter(SegmentWriter):
         write_postings(self.fieldwriter, self.schema, self.lengths, TermPool.postings_of(terms))
         self.fieldwriter.close()
         with self.newsegment.create_file(self.storage, "." + postarrays.EXTENSION) as f:
-            postarrays.write(f, terms)
+            postarrays.write(f, terms, self.docnum, self.columns)
 
 
 class UniqueSegments:
@@ -128,7 +139,9 @@ class TermPool:
 
     def __init__(self):
         self.terms: dict[tuple[str, bytes], list[tuple[int, float, bytes | None]]] = {}
-        self.currentsize = 0  # estimated bytes, as Whoosh's pool counts them
+        # Estimated bytes as Python holds them: Whoosh's own estimate (90 a posting)
+        # let a 512 MB limit grow a worker past 3 GB on the corpus ×10.
+        self.currentsize = 0
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
@@ -137,9 +150,10 @@ class TermPool:
         if postings is None:
             postings = self.terms[fieldname, btext] = []
             self.fieldnames.add(fieldname)
-            self.currentsize += 80 + len(btext)
+            self.currentsize += 200 + len(btext)  # key tuple, bytes, list, dict slot
         postings.append((docnum, weight, value))
-        self.currentsize += 90 + (len(value) if value else 0)
+        # The posting's tuple (64), number (28), weight (24), value (33 + length), slot.
+        self.currentsize += 160 + (len(value) if value else 0)
 
     def sorted_terms(self) -> list[tuple[tuple[str, bytes], list]]:
         return sorted(self.terms.items())

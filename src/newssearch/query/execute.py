@@ -33,7 +33,7 @@ from newssearch.query.tree import (
 )
 
 TITLE_SHARE_DAMPING = 0.5
-COLUMNS = (schema.TITLE_KEY, schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)
+COLUMNS = (schema.SECTION, schema.SOURCE, schema.YEAR, schema.DAY)  # with their labels
 CACHE_BYTES = 64 * 1024 * 1024
 # A request decodes at most about this many posting blocks to read word positions for
 # phrases and sequences: « de la » or « le la les de des » occur in nearly every article,
@@ -65,6 +65,8 @@ class Tables:
         self.codes: dict[str, np.ndarray] = {}
         for name in COLUMNS:
             self.labels[name], self.codes[name] = postings.column_codes(reader, name, segments)
+        # The headline key's labels are never shown: only which articles share one.
+        self.codes[schema.TITLE_KEY] = postings.key_codes(reader, schema.TITLE_KEY, segments)
         self.days = np.array([int(d.replace("-", "")) if d else 0
                               for d in self.labels[schema.DAY]],
                              dtype=np.int32)[self.codes[schema.DAY]]
