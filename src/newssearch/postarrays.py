@@ -71,11 +71,10 @@ def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
         ids, got, found = zip(*postings, strict=True)
         docs.extend(ids)
         weights.extend(got)
-        if found[0] is None:
-            value_lengths.extend([0] * len(found))
-        else:
-            values.append(b"".join(found))
-            value_lengths.extend(map(len, found))
+        if None in found:  # an ID field: None, or b"" when Whoosh merges segments
+            found = [v or b"" for v in found]
+        values.append(b"".join(found))
+        value_lengths.extend(map(len, found))
     order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable")
     arrays = {
         "hashes": np.frombuffer(hashes, dtype=np.uint64)[order],
