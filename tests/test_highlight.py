@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import newssearch.highlight as highlighting
 from newssearch.analysis import terms
 from newssearch.highlight import MatchTerms, highlight, snippet
 
@@ -182,13 +183,18 @@ def test_snippet_never_starts_inside_a_long_word():
     assert_whole_words(text, fragment)
 
 
-def test_spans_found_by_distinct_words_equal_a_reading_in_order():
-    """The quick path (distinct words, then their occurrences) marks what reading does."""
+@pytest.mark.parametrize("limit", [highlighting.LEXICON_LIMIT, 40])
+def test_spans_found_by_distinct_words_equal_a_reading_in_order(monkeypatch, limit):
+    """The quick path (distinct words found through the lexicon, then their occurrences)
+    marks what reading does, also once the lexicon is full."""
     import json
     import random
     from pathlib import Path
 
     from newssearch.highlight import _spans_in_order, spans
+
+    lexicon = highlighting._Lexicon(limit)
+    monkeypatch.setattr(highlighting, "_LEXICON", lexicon)
 
     sample = Path(__file__).resolve().parent.parent / "seeds" / "orangesum-sample.jsonl"
     records = [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines()]
@@ -204,3 +210,4 @@ def test_spans_found_by_distinct_words_equal_a_reading_in_order():
             assert found == _spans_in_order(text, query), picked
             marked += len(found)
     assert marked > 1000
+    assert len(lexicon.known) > 2000 if limit > 40 else len(lexicon.known) < 200

@@ -8,6 +8,7 @@ marks ``Assemblée`` in ``l’Assemblée`` without the ``l’``.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from html import escape
 
@@ -18,6 +19,45 @@ MAX_FRAGMENTS = 2
 SCAN_CHARS = 50_000
 _WORD_CHAR = re.compile(r"\w")
 _JOINERS = frozenset(APOSTROPHES + HYPHENS.replace("\\", ""))
+LEXICON_LIMIT = 500_000  # raw words remembered by what they match
+
+
+class _Lexicon:
+    """Raw words already analysed, found by the folded words and stems they hold.
+
+    Most words of an article match nothing; with each raw word filed under its
+    pieces once, the words of an article that match are set operations in C
+    rather than an analysis per word and per article.
+    """
+
+    def __init__(self, limit: int = LEXICON_LIMIT):
+        self.limit = limit
+        self.known: set[str] = set()
+        self._by_piece: dict[tuple[bool, str], set[str]] = {}
+        self._lock = threading.Lock()
+
+    def candidates(self, words: set[str], match: MatchTerms) -> set[str]:
+        """The words (of ``words``) that may hold something to mark: all that match, and
+        any the lexicon could not take in."""
+        new = words - self.known
+        if new and len(self.known) < self.limit:
+            filed = [(raw, analyse_word(raw)) for raw in new]
+            with self._lock:
+                for raw, pieces in filed:
+                    for _, _, folded, stemmed, _ in pieces:
+                        self._by_piece.setdefault((True, folded), set()).add(raw)
+                        if stemmed is not None:
+                            self._by_piece.setdefault((False, stemmed), set()).add(raw)
+                    self.known.add(raw)
+            new = words - self.known
+        with self._lock:
+            found = [self._by_piece.get((True, w), ()) for w in match.exact]
+            found += [self._by_piece.get((False, s), ()) for s in match.stems]
+            matching = set().union(*found)
+        return (words & matching) | new
+
+
+_LEXICON = _Lexicon()
 
 
 @dataclass(frozen=True)
@@ -36,10 +76,10 @@ def spans(text: str, match: MatchTerms) -> list[tuple[int, int, str]]:
     """Return (start, end, folded word) spans of the words to mark, in order."""
     if match.phrases:
         return _spans_in_order(text, match)
-    # Most words of a text match nothing: decide once per distinct word (in C, the
-    # listing), then find the occurrences of the few that match.
+    # Most words of a text match nothing: find the few distinct words that do (in C,
+    # the listing and the lexicon's sets), then their occurrences.
     marked = {}
-    for raw in set(WORD.findall(text)):
+    for raw in _LEXICON.candidates(set(WORD.findall(text)), match):
         pieces = _marked_pieces(raw, match)
         if pieces:
             marked[raw] = pieces
