@@ -76,6 +76,11 @@ def test_postings_read_from_the_arrays_are_whooshs(reader, field):
         assert got_ids.tolist() == ids.tolist(), text
         assert got_tf.tolist() == tf.tolist(), text
     assert postings.read_postings(reader, field, "zzzabsent", arrays)[0].size == 0
+    for text in words[::10]:
+        for found in (arrays, None):
+            assert postings.doc_frequency(reader, field, text, found) == \
+                reader.doc_frequency(field, text), text
+    assert postings.doc_frequency(reader, field, "zzzabsent", arrays) == 0
 
 
 @pytest.mark.parametrize("field", schema.TEXT_FIELDS)

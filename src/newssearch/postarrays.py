@@ -185,6 +185,10 @@ class SegmentPostings:
     def _key(self, row: int) -> bytes:
         return self._keys[self._key_starts[row]:self._key_starts[row + 1]].tobytes()
 
+    def count(self, row: int) -> int:
+        """How many documents hold the term (deleted ones included)."""
+        return int(self._starts[row + 1]) - int(self._starts[row])
+
     def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """A term's segment-local document numbers and weights (views of the file)."""
         start, end = int(self._starts[row]), int(self._starts[row + 1])

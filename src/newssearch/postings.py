@@ -299,6 +299,18 @@ def _leaf_frequencies(leaf, field: str) -> Counter[str]:
                     for word, info in leaf.iter_field(field)})
 
 
+def doc_frequency(reader, field: str, text: str, arrays: Arrays | None = None) -> int:
+    """How many documents hold a term, deleted ones included (as Whoosh counts)."""
+    term = postarrays.term_key(field, reader.schema[field].to_bytes(text))
+    total = 0
+    for (leaf, _), found in _segments(reader, arrays):
+        if found is None:
+            total += leaf.doc_frequency(field, text)
+        elif (row := found.row(term)) >= 0:
+            total += found.count(row)
+    return total
+
+
 def _raw(leaf, field: str, text: str):
     """The codec's own matcher of a segment's term, deleted documents included.
 

@@ -185,7 +185,7 @@ class WhooshSnapshot:
         return self.generation.facet_names().get(field, {}).get(key, [])
 
     def doc_frequency(self, field: str, word: str) -> int:
-        return self.reader.doc_frequency(field, word)
+        return postings.doc_frequency(self.reader, field, word, self.engine.tables.arrays)
 
     def vocabulary(self) -> Vocabulary:
         return self.generation.vocabulary()
