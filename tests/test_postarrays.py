@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -144,6 +145,13 @@ def test_an_index_without_arrays_files_answers_the_same(built, tmp_path):
     assert with_files.search(SearchRequest(q="gouvernement")).total > 10
 
 
+def pooled(postings: list[tuple[int, float, bytes | None]]) -> postarrays.Postings:
+    """A term's postings as the writer's pool holds them."""
+    return (array("i", [d for d, _, _ in postings]), array("d", [w for _, w, _ in postings]),
+            bytearray(b"".join(v or b"" for _, _, v in postings)),
+            array("I", [len(v or b"") for _, _, v in postings]))
+
+
 def test_weights_and_numbers_keep_their_values(tmp_path):
     """Fractional weights stay floats; document numbers past 65,535 stay whole."""
     terms = [(("f", b"a"), [(1, 0.5, None), (70_000, 2.0, None)]),
@@ -151,7 +159,7 @@ def test_weights_and_numbers_keep_their_values(tmp_path):
              (("g", b"a"), [(2, 1.0, b"\x00\x02\x03")])]
     path = tmp_path / "x.nsa"
     with open(path, "wb") as f:
-        postarrays.write(f, terms)
+        postarrays.write(f, [(key, pooled(p)) for key, p in terms])
     arrays = postarrays.SegmentPostings(path)
     for (field, text), want in terms:
         row = arrays.row(postarrays.term_key(field, text))

@@ -34,8 +34,9 @@ LABELLED = ("section", "source", "year", "day")
 HASHED = ("title_key",)
 COLUMNS = (*LABELLED, *HASHED)
 
-Postings = list[tuple[int, float, bytes | None]]
-"""A term's (document number, weight, value) in document order."""
+Postings = tuple[array, array, bytearray, array]
+"""A term's document numbers (``i``), weights (``d``), values end to end and their
+lengths (``I``), in document order."""
 
 
 Key = tuple[bytes, np.uint64]
@@ -59,22 +60,19 @@ def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
     """Write terms (sorted by field then text) with their postings, and the segment's
     column values (document number → value; none is b""), as one arrays file."""
     keys, key_lengths, hashes, counts = [], array("q"), array("Q"), array("q")
-    docs, weights, value_lengths, values = array("i"), array("f"), array("I"), []
+    docs, weights, value_lengths, values = array("i"), array("d"), array("I"), []
     fields: dict[str, list[int]] = {}
-    for row, ((field, text), postings) in enumerate(terms):
+    for row, ((field, text), (ids, got, blob, lengths)) in enumerate(terms):
         key, h = term_key(field, text)
         keys.append(key)
         key_lengths.append(len(key))
         hashes.append(int(h))
-        counts.append(len(postings))
+        counts.append(len(ids))
         fields.setdefault(field, [row, row])[1] = row + 1
-        ids, got, found = zip(*postings, strict=True)
         docs.extend(ids)
         weights.extend(got)
-        if None in found:  # an ID field: None, or b"" when Whoosh merges segments
-            found = [v or b"" for v in found]
-        values.append(b"".join(found))
-        value_lengths.extend(map(len, found))
+        values.append(blob)
+        value_lengths.extend(lengths)
     order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable")
     arrays = {
         "hashes": np.frombuffer(hashes, dtype=np.uint64)[order],
@@ -83,7 +81,7 @@ def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
         "key_starts": _starts(key_lengths),
         "starts": _starts(counts),
         "docs": _narrow(np.frombuffer(docs, dtype=np.int32)),
-        "weights": _weights(np.frombuffer(weights, dtype=np.float32)),
+        "weights": _weights(np.frombuffer(weights, dtype=np.float64)),
         "value_starts": _starts(value_lengths),
         "values": np.frombuffer(b"".join(values), dtype=np.uint8),
     }
