@@ -339,6 +339,13 @@ BAD_FILES = [
     ("vide.txt", b"", "empty", None, []),
     ("blancs.jsonl", b"\n  \n\t\n", "empty", None, []),
     ("bom.md", b"\xef\xbb\xbf \n", "empty", None, []),
+    ("bom.jsonl", b"\xef\xbb\xbf\n \n", "empty", None, []),
+    ("latin1.jsonl", jsonl({"id": "x1", "title": "Un"}).encode()
+     + '{"id": "x2", "title": "Été"}\n'.encode("latin-1"), "undecodable", None, []),
+    # Read a megabyte at a time: the bad byte far from the start still keeps every article out.
+    ("tard.jsonl", jsonl(*({"id": f"t{i}", "title": "Un", "body": "é" * 500}
+                           for i in range(1500))).encode()
+     + '{"id": "x", "title": "Été"}\n'.encode("latin-1"), "undecodable", None, []),
     ("liste.json", b"[]", "empty", None, []),
     ("lignes.jsonl", jsonl({"id": "l1", "title": "Un"}, '{"id": "l2", "title": ',
                            {"id": "l3", "title": "Trois"}).encode(), "bad-json", 2, ["l1", "l3"]),
@@ -360,6 +367,17 @@ BAD_FILES = [
     ("coupe.jsonl.gz", gzip_cut_in_half(), "bad-gzip", None, None),
     ("pasgzip.jsonl.gz", b"ceci n'est pas du gzip", "bad-gzip", 1, []),
 ]
+
+
+def test_json_lines_read_a_line_at_a_time_say_where_they_stop(tmp_path):
+    """The byte offset of a late bad byte, and a byte-order mark before the first line."""
+    good = jsonl(*({"id": f"t{i}", "title": "Un", "body": "é" * 500} for i in range(1500)))
+    write(tmp_path / "tard.jsonl", good.encode() + b"\xe9\n")
+    write(tmp_path / "bom.jsonl", b"\xef\xbb\xbf" + jsonl({"id": "b1", "title": "Un"}).encode())
+    corpus = load_corpus([tmp_path])
+    [problem] = corpus.problems
+    assert f"at offset {len(good.encode())}" in problem.message
+    assert [a.id for a in corpus.articles] == ["b1"]
 
 
 @pytest.mark.parametrize(("name", "content", "reason", "line", "ids"), BAD_FILES,

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from newssearch.articles import Article, OnProblem, Problem, source_name
 
@@ -63,6 +64,9 @@ def os_problem(path: Path, exc: OSError) -> Problem:
 def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int | None, Article]]:
     """Yield (line number or None, article) for each article in one file."""
     here, kind, broken = partial(Problem, str(path), None), article_kind(path), None
+    if kind == "jsonl" and not path.name.lower().endswith(".gz"):
+        yield from _stream_json_lines(path, on_problem)
+        return
     try:
         if path.name.lower().endswith(".gz"):
             data, broken = _read_gzip(path)
@@ -84,6 +88,59 @@ def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int |
         lines = data.count(b"\n")
         on_problem(Problem(str(path), lines + 1, "bad-gzip", f"gzip data is corrupt or truncated "
                            f"({broken}); kept the {lines} lines before it, skipped the rest"))
+
+
+_CHUNK = 1 << 20
+
+
+def _stream_json_lines(path: Path, on_problem: OnProblem) -> Iterator[tuple[int, Article]]:
+    """A plain JSON lines file, read a line at a time: a file of a million articles is
+    never held whole (nor its text, nor its lines) beside the articles read from it.
+
+    The file is first checked as _decode checks a whole file (a file that is not
+    UTF-8 gives no article), without keeping what it reads.
+    """
+    here = partial(Problem, str(path), None)
+    try:
+        with open(path, "rb") as f:
+            if not _checked_utf8(here, f, on_problem):
+                return
+            f.seek(0)
+            for number, raw in enumerate(f, 1):
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                if not line.strip():
+                    continue
+                record_here = partial(Problem, str(path), number)
+                value = _parse_json(record_here, line, on_problem)
+                if value is not _INVALID and (article := _record_article(
+                        record_here, "the line", value, on_problem)) is not None:
+                    yield number, article
+    except OSError as exc:
+        on_problem(os_problem(path, exc))
+
+
+def _checked_utf8(here: Here, f: BinaryIO, on_problem: OnProblem) -> bool:
+    """True if the file is UTF-8 text with something in it; else report why not."""
+    head = f.read(8192)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        return _decode(here, head, on_problem) is not None  # reports it
+    f.seek(0)
+    done, blank = 0, True
+    while chunk := f.read(_CHUNK):
+        chunk += f.readline()  # to the end of a line: no character is cut in two
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            on_problem(here("undecodable", f"not valid UTF-8 (byte 0x{chunk[exc.start]:02x} "
+                                           f"at offset {done + exc.start}); convert the file "
+                                           "to UTF-8"))
+            return False
+        if blank:
+            blank = not (text.replace("\ufeff", "", 1) if done == 0 else text).strip()
+        done += len(chunk)
+    if blank:
+        on_problem(here("empty", "file is empty"))
+    return not blank
 
 
 def _read_gzip(path: Path) -> tuple[bytes, str | None]:
