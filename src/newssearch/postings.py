@@ -460,29 +460,30 @@ def _french_keys(docs: np.ndarray, blob: np.ndarray, lengths: np.ndarray) -> np.
     """Decode FrenchPositions values (end to end in ``blob``) into sorted keys.
 
     A value is a zero byte then a byte per gap (nearly always), or a one byte then
-    32-bit gaps: the first kind is decoded for all the documents at once.
+    32-bit gaps (positions 256 or more apart): each kind is decoded for all the
+    documents at once.
     """
     starts = np.cumsum(lengths) - lengths
     short = blob[starts] == 0
     owner = np.repeat(np.arange(lengths.size), lengths)
     gap = np.ones(blob.size, dtype=bool)
     gap[starts] = False
-    gaps = blob[gap & short[owner]]
-    counts = lengths[short] - 1
-    running = np.cumsum(gaps, dtype=np.int64)
-    ends = np.cumsum(counts)
-    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])) if counts.size
-                       else np.zeros(0, dtype=np.int64), counts)
-    keys = (np.repeat(docs[short], counts) << 32) | (running - before)
+    keys = _running_keys(docs[short], blob[gap & short[owner]], lengths[short] - 1)
     if short.all():
         return keys
-    # Positions 256 or more apart are stored as 32-bit gaps (rare): decoded one by one.
-    long = np.flatnonzero(~short).tolist()
-    data = blob.tobytes()
-    rest = _keys(docs[long].tolist(), [
-        np.cumsum(np.frombuffer(data[s + 1:s + n], dtype=np.uint32), dtype=np.int64).tolist()
-        for s, n in zip(starts[long].tolist(), lengths[long].tolist(), strict=True)])
+    wide = blob[gap & ~short[owner]].view(np.uint32)  # written as native 32-bit numbers
+    rest = _running_keys(docs[~short], wide, (lengths[~short] - 1) // 4)
     return np.sort(np.concatenate((keys, rest)))
+
+
+def _running_keys(docs: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Keys of each document's positions, from their gaps end to end (``counts`` each)."""
+    if not counts.size:
+        return np.zeros(0, dtype=np.int64)
+    running = np.cumsum(gaps, dtype=np.int64)
+    ends = np.cumsum(counts)
+    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])), counts)
+    return (np.repeat(docs.astype(np.int64), counts) << 32) | (running - before)
 
 
 def _keys(found_docs: list[int], positions: list[list[int]]) -> np.ndarray:
