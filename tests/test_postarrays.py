@@ -130,13 +130,21 @@ def test_whoosh_alone_still_opens_and_searches_the_index(built):
     ix.close()
 
 
-def test_an_index_without_arrays_files_answers_the_same(built, tmp_path):
-    """A segment without its arrays file (one Whoosh wrote) is read through Whoosh."""
+@pytest.mark.parametrize("damage", ["removed", "cut", "garbled"])
+def test_an_index_without_arrays_files_answers_the_same(built, tmp_path, damage):
+    """A segment without its arrays file (one Whoosh wrote), or with one cut short or
+    garbled, is read through Whoosh."""
     copy = tmp_path / "copy"
     shutil.copytree(built, copy, symlinks=True)
     generation = store.current_generation(copy)
     for path in generation.glob("*." + postarrays.EXTENSION):
-        path.unlink()
+        data = path.read_bytes()
+        if damage == "removed":
+            path.unlink()
+        elif damage == "cut":
+            path.write_bytes(data[:len(data) // 2])
+        else:
+            path.write_bytes(postarrays.MAGIC + (40).to_bytes(8, "little") + b"{" * 40)
     queries = ["gouvernement", "\"premier ministre\"", "paris -france", "zeugma fin"]
     with_files, without = SearchService(built), SearchService(copy)
     for q in queries:

@@ -149,7 +149,7 @@ def _open_postings(leaf, _name: str):
     path = Path(folder) / leaf._segment.make_filename("." + postarrays.EXTENSION)
     try:
         return postarrays.SegmentPostings(path)
-    except (OSError, ValueError):  # none (a segment Whoosh wrote) or unreadable: Whoosh reads
+    except (OSError, ValueError, KeyError):  # none (Whoosh wrote the segment) or damaged
         return False
 
 
