@@ -244,9 +244,9 @@ def test_tables_of_a_changed_generation_reuse_segments_and_equal_fresh_ones(upda
     read: list[str] = []
     real = postings._leaf_codes
 
-    def counted(leaf, name):
+    def counted(leaf, name, cache):
         read.append(name)
-        return real(leaf, name)
+        return real(leaf, name, cache)
 
     monkeypatch.setattr(postings, "_leaf_codes", counted)
     reused = Tables(after.reader, shared)

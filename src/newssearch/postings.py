@@ -138,8 +138,12 @@ Arrays = list["postarrays.SegmentPostings | None"]
 
 def segment_postings(reader, cache: SegmentArrays) -> Arrays:
     """Open each segment's postarrays file (memory-mapped, so opening reads nothing)."""
-    return [cache.get(leaf, "postarrays", "", _open_postings) or None
-            for leaf, _ in reader.leaf_readers()]
+    return [_arrays(leaf, cache) for leaf, _ in reader.leaf_readers()]
+
+
+def _arrays(leaf, cache: SegmentArrays):
+    """The segment's postarrays file, opened once per segment; None where it has none."""
+    return cache.get(leaf, "postarrays", "", _open_postings) or None
 
 
 def _open_postings(leaf, _name: str):
@@ -183,7 +187,8 @@ def column_codes(reader, name: str, cache: SegmentArrays) -> tuple[list[str], np
     kept (read from its postarrays file when it has one); a generation only merges
     the segments' sorted labels (as UTF-8 bytes, whose order is the strings' order).
     """
-    parts = [cache.get(leaf, "codes", name, _leaf_codes) for leaf, _ in reader.leaf_readers()]
+    parts = [cache.get(leaf, "codes", name, lambda leaf, name: _leaf_codes(leaf, name, cache))
+             for leaf, _ in reader.leaf_readers()]
     if not parts:
         return [""], np.zeros(0, dtype=np.int32)
     labels = np.unique(np.concatenate([p[0] for p in parts]))
@@ -198,17 +203,18 @@ def key_codes(reader, name: str, cache: SegmentArrays) -> np.ndarray:
     a column with as many values as articles, like the headline key, costs a sort of
     integers rather than of strings.
     """
-    parts = [cache.get(leaf, "hashes", name, _leaf_hashes) for leaf, _ in reader.leaf_readers()]
+    parts = [cache.get(leaf, "hashes", name, lambda leaf, name: _leaf_hashes(leaf, name, cache))
+             for leaf, _ in reader.leaf_readers()]
     if not parts:
         return np.zeros(0, dtype=np.int32)
     return np.unique(np.concatenate(parts), return_inverse=True)[1].astype(np.int32).ravel()
 
 
-def _leaf_hashes(leaf, name: str) -> np.ndarray:
-    found = _open_postings(leaf, "")
-    if found and found.hashes(name) is not None:
+def _leaf_hashes(leaf, name: str, cache: SegmentArrays) -> np.ndarray:
+    found = _arrays(leaf, cache)
+    if found is not None and found.hashes(name) is not None:
         return found.hashes(name)
-    labels, codes = _leaf_codes(leaf, name)
+    labels, codes = _leaf_codes(leaf, name, cache)
     return np.array([postarrays.value_hash(v) for v in labels.tolist()], dtype=np.uint64)[codes]
 
 
@@ -218,11 +224,11 @@ _ARRAYS = {"B": ">u1", "b": ">i1", "H": ">u2", "h": ">i2", "I": ">u4", "i": ">i4
 _GRID_LIMIT = 8_000_000  # documents × longest value, for the vectorised read
 
 
-def _leaf_codes(leaf, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _leaf_codes(leaf, name: str, cache: SegmentArrays) -> tuple[np.ndarray, np.ndarray]:
     """A segment's sorted distinct values of a column (UTF-8 bytes) and each document's."""
     size = leaf.doc_count_all()
-    found = _open_postings(leaf, "")
-    kept = found.column(name) if found else None
+    found = _arrays(leaf, cache)
+    kept = found.column(name) if found is not None else None
     if kept is not None:
         labels, codes = kept
         return np.array(labels, dtype=bytes), codes
@@ -287,13 +293,14 @@ def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) ->
     df: Counter[str] = Counter()
     for leaf, _ in reader.leaf_readers():
         for fieldname in fields:
-            df.update(cache.get(leaf, "df", fieldname, _leaf_frequencies))
+            df.update(cache.get(leaf, "df", fieldname,
+                                lambda leaf, field: _leaf_frequencies(leaf, field, cache)))
     return df
 
 
-def _leaf_frequencies(leaf, field: str) -> Counter[str]:
-    found = _open_postings(leaf, "")
-    if found:
+def _leaf_frequencies(leaf, field: str, cache: SegmentArrays) -> Counter[str]:
+    found = _arrays(leaf, cache)
+    if found is not None:
         return Counter(dict(found.frequencies(field)))
     return Counter({word.decode("utf-8"): info.doc_frequency()
                     for word, info in leaf.iter_field(field)})
@@ -439,7 +446,8 @@ def position_keys(reader, field: str, text: str, docs: np.ndarray,
         ids = found.postings(row)[0]
         where = np.searchsorted(ids, local.astype(ids.dtype))  # a segment's numbers fit
         inside = where < ids.size
-        which = where[inside][ids[where[inside]] == local[inside]]
+        where = where[inside]
+        which = where[ids[where] == local[inside]]
         if which.size:
             blob, lengths = found.values(row, which)
             parts.append(_french_keys(ids[which].astype(np.int64) + offset, blob, lengths))
