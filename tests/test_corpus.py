@@ -564,3 +564,23 @@ def test_text_file_source_is_the_site_of_its_related_links(tmp_path, closing, so
     text = f"Titre\n\nPremier paragraphe.\n\n{closing}\n\nUn lien vers un autre article\n"
     [article] = load_corpus([write(tmp_path / "a.txt", text)]).articles
     assert (article.source, article.body) == (source, "Premier paragraphe.")
+
+
+def test_a_json_lines_file_changed_after_its_check_reports_the_bad_line(tmp_path, monkeypatch):
+    """Lines appended between the UTF-8 check and the reading are checked as they come."""
+    from newssearch import formats
+
+    path = write(tmp_path / "vif.jsonl", jsonl({"id": "v1", "title": "Un"}).encode())
+    checked = formats._checked_utf8
+
+    def then_appended(here, f, on_problem):
+        ok = checked(here, f, on_problem)
+        with open(path, "ab") as out:
+            out.write(b'{"id": "v2", "title": "\xe9t\xe9"}\n')
+            out.write(jsonl({"id": "v3", "title": "Trois"}).encode())
+        return ok
+
+    monkeypatch.setattr(formats, "_checked_utf8", then_appended)
+    corpus = load_corpus([tmp_path])
+    assert [a.id for a in corpus.articles] == ["v1", "v3"]
+    assert [(p.line, p.reason) for p in corpus.problems] == [(2, "undecodable")]

@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -78,10 +78,8 @@ def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int |
     # A gzip broken before its first line is not an empty file: only the damage is reported.
     text = _decode(here, data, on_problem) if data or not broken else None
     if text is not None and kind in ("json", "jsonl"):
-        for line, where, value in _records(str(path), text, kind, on_problem):
-            record_here = partial(Problem, str(path), line)
-            if (article := _record_article(record_here, where, value, on_problem)) is not None:
-                yield line, article
+        yield from _record_articles(str(path), _records(str(path), text, kind, on_problem),
+                                    on_problem)
     elif text is not None and (article := _text_article(path, text, on_problem)) is not None:
         yield None, article
     if broken:
@@ -106,17 +104,32 @@ def _stream_json_lines(path: Path, on_problem: OnProblem) -> Iterator[tuple[int,
             if not _checked_utf8(here, f, on_problem):
                 return
             f.seek(0)
-            for number, raw in enumerate(f, 1):
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                if not line.strip():
-                    continue
-                record_here = partial(Problem, str(path), number)
-                value = _parse_json(record_here, line, on_problem)
-                if value is not _INVALID and (article := _record_article(
-                        record_here, "the line", value, on_problem)) is not None:
-                    yield number, article
+            lines = _decoded_lines(path, f, on_problem)
+            yield from _record_articles(str(path), _line_records(str(path), lines, on_problem),
+                                        on_problem)
     except OSError as exc:
         on_problem(os_problem(path, exc))
+
+
+def _decoded_lines(path: Path, f: BinaryIO, on_problem: OnProblem) -> Iterator[str]:
+    """The file's lines as text; a line that is no longer UTF-8 (the file changed after
+    it was checked) is reported and read as blank."""
+    for n, raw in enumerate(f):
+        try:
+            yield raw.decode("utf-8-sig" if n == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            on_problem(Problem(str(path), n + 1, "undecodable", f"not valid UTF-8 ({exc.reason}):"
+                               " the file changed while it was read"))
+            yield ""
+
+
+def _record_articles(path: str, records: Iterator[tuple[int | None, str, object]],
+                     on_problem: OnProblem) -> Iterator[tuple[int | None, Article]]:
+    """The articles of a file's (line, what it is, JSON value) records."""
+    for line, where, value in records:
+        if (article := _record_article(partial(Problem, path, line), where, value,
+                                       on_problem)) is not None:
+            yield line, article
 
 
 def _checked_utf8(here: Here, f: BinaryIO, on_problem: OnProblem) -> bool:
@@ -228,7 +241,13 @@ def _records(path: str, text: str, kind: str, on_problem: OnProblem
             yield None, "the file", value
         return
     # Only "\n" ends a record: str.splitlines would also split at U+2028 inside strings.
-    for number, line in enumerate(text.split("\n"), 1):
+    yield from _line_records(path, text.split("\n"), on_problem)
+
+
+def _line_records(path: str, lines: Iterable[str], on_problem: OnProblem
+                  ) -> Iterator[tuple[int, str, object]]:
+    """Yield (line, "the line", JSON value) for each line of a JSON lines text."""
+    for number, line in enumerate(lines, 1):
         if line.strip():
             value = _parse_json(partial(Problem, path, number), line, on_problem)
             if value is not _INVALID:
