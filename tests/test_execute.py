@@ -229,7 +229,7 @@ def test_tables_of_a_changed_generation_reuse_segments_and_equal_fresh_ones(upda
     """A generation after a change reads only its new segments, and gets the same tables."""
     import shutil
 
-    from newssearch import ingest, postings
+    from newssearch import columns, ingest, postings
     from newssearch.articles import Article
     from newssearch.query.execute import COLUMNS
     index = tmp_path / "index"
@@ -242,13 +242,13 @@ def test_tables_of_a_changed_generation_reuse_segments_and_equal_fresh_ones(upda
         deletes=("copie-3",)))
     after = WhooshIndex(index).snapshot()
     read: list[str] = []
-    real = postings._leaf_codes
+    real = columns._leaf_codes
 
     def counted(leaf, name, cache):
         read.append(name)
         return real(leaf, name, cache)
 
-    monkeypatch.setattr(postings, "_leaf_codes", counted)
+    monkeypatch.setattr(columns, "_leaf_codes", counted)
     reused = Tables(after.reader, shared)
     assert 0 < len(read) < len(COLUMNS) * len(after.reader.leaf_readers())  # new segments only
     fresh = Tables(after.reader)

@@ -13,7 +13,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
-from newssearch import indexer, postarrays, postings, schema, store
+from newssearch import columns, indexer, postarrays, postings, schema, store
 from newssearch.analysis import terms
 from newssearch.query import execute
 from newssearch.records import SearchRequest
@@ -114,7 +114,7 @@ def test_positions_far_apart_are_read_whole(reader):
 
 def test_vocabulary_from_the_arrays_is_whooshs(reader):
     for field in schema.STEMMED_FIELDS:
-        got = postings.document_frequencies(reader, [field], postings.SegmentArrays())
+        got = columns.document_frequencies(reader, [field], postings.SegmentArrays())
         want: Counter[str] = Counter()
         for leaf, _ in reader.leaf_readers():
             want.update({t.decode("utf-8"): i.doc_frequency() for t, i in leaf.iter_field(field)})
@@ -193,12 +193,12 @@ def test_columns_from_the_arrays_are_whooshs(built, tmp_path):
                for d in (built, copy)]
     for name in execute.COLUMNS:
         (labels, codes), (want_labels, want_codes) = (
-            postings.column_codes(r, name, postings.SegmentArrays()) for r in readers)
+            columns.column_codes(r, name, postings.SegmentArrays()) for r in readers)
         assert labels == want_labels and codes.tolist() == want_codes.tolist(), name
         assert len(labels) > 2, name
-    keys, want = (postings.key_codes(r, schema.TITLE_KEY, postings.SegmentArrays())
+    keys, want = (columns.key_codes(r, schema.TITLE_KEY, postings.SegmentArrays())
                   for r in readers)
-    labels, codes = postings.column_codes(readers[1], schema.TITLE_KEY, postings.SegmentArrays())
+    labels, codes = columns.column_codes(readers[1], schema.TITLE_KEY, postings.SegmentArrays())
     # The same grouping: equal numbers exactly where the headline keys are equal.
     for got in (keys, want):
         pairs = set(zip(got.tolist(), codes.tolist(), strict=True))

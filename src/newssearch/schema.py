@@ -16,7 +16,7 @@ from newssearch.analysis import (
 )
 from newssearch.articles import Article
 
-# postings.py and segments.py use internals of exactly this release.
+# postings.py, columns.py and segments.py use internals of exactly this release.
 WHOOSH_VERSION = (2, 7, 5)
 
 

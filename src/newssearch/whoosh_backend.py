@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 
-from newssearch import notices, postings, schema, store
+from newssearch import columns, notices, postings, schema, store
 from newssearch.analysis import analyze
 from newssearch.articles import Article
 from newssearch.query.bm25 import idf
@@ -82,7 +82,7 @@ class Generation:
     def vocabulary(self) -> Vocabulary:
         with self._lock:
             if self._vocabulary is None:
-                self._vocabulary = Vocabulary(postings.document_frequencies(
+                self._vocabulary = Vocabulary(columns.document_frequencies(
                     self.searcher().reader(), schema.EXACT_FIELDS, self.segments))
         return self._vocabulary
 

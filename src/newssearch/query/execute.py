@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from newssearch import postings, schema
+from newssearch import columns, postings, schema
 from newssearch.query import bm25
 from newssearch.query.tree import (
     BM25F,
@@ -52,21 +52,21 @@ class Tables:
     def __init__(self, reader, segments: postings.SegmentArrays | None = None):
         segments = segments if segments is not None else postings.SegmentArrays()
         self.size = reader.doc_count_all()
-        self.live = postings.live_documents(reader)
+        self.live = columns.live_documents(reader)
         self.live_ids = np.flatnonzero(self.live).astype(np.int32)
         self.arrays = postings.segment_postings(reader, segments)
         self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         for field in schema.TEXT_FIELDS:
-            self.lengths[field] = postings.field_lengths(reader, field, segments)
+            self.lengths[field] = columns.field_lengths(reader, field, segments)
             self.average[field] = (reader.field_length(field) / self.size) or 1.0
         # Columns as integer codes into sorted label lists; "" when a document has none.
         self.labels: dict[str, list[str]] = {}
         self.codes: dict[str, np.ndarray] = {}
         for name in COLUMNS:
-            self.labels[name], self.codes[name] = postings.column_codes(reader, name, segments)
+            self.labels[name], self.codes[name] = columns.column_codes(reader, name, segments)
         # The headline key's labels are never shown: only which articles share one.
-        self.codes[schema.TITLE_KEY] = postings.key_codes(reader, schema.TITLE_KEY, segments)
+        self.codes[schema.TITLE_KEY] = columns.key_codes(reader, schema.TITLE_KEY, segments)
         self.days = np.array([int(d.replace("-", "")) if d else 0
                               for d in self.labels[schema.DAY]],
                              dtype=np.int32)[self.codes[schema.DAY]]
