@@ -6,7 +6,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -63,6 +63,25 @@ class Corpus:
     # article file visited (even those that gave none): what an update may delete.
     origins: dict[str, str] = field(default_factory=dict)
     visited: tuple[str, ...] = ()
+    # By file, every article read from it, in order, as parallel lists of the digests of
+    # their lines or file, their lines and their ids: what the ledger files (ledger.py).
+    units: dict[str, tuple[list[str], list[int | None], list[str]]] = field(
+        default_factory=dict)
+    # Articles the ledger showed unchanged: in origins, not parsed, so not in articles.
+    kept: tuple[str, ...] = ()
+    # By file, its corpus.file_stat when it was read (or, if it was not, when it last was).
+    stats: dict[str, tuple[int, ...] | None] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What an update need not read of one file again (ledger.py): the ids each digest of
+    a line or file gave; where the whole file may be skipped, its (line, digest, id)
+    entries, and the file_stat it must still have."""
+
+    stat: tuple[int, ...] | None
+    units: Mapping[str, tuple[str, ...]]
+    whole: tuple[tuple[int | None, str, str], ...] | None
 
 
 OnProblem = Callable[[Problem], None]
@@ -84,6 +103,12 @@ def _source_key(name: str) -> str:
     """Fold case and accents: ``6Médias`` and ``6medias`` are one source."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def one_spelling_each(names: Iterable[str]) -> bool:
+    """Whether no two of these source names are spellings of one source."""
+    keys = [_source_key(n) for n in names if n]
+    return len(keys) == len(set(keys))
 
 
 def one_spelling_per_source(articles: tuple[Article, ...],

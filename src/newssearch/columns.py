@@ -193,3 +193,31 @@ def _leaf_frequencies(leaf, field: str, cache: SegmentArrays) -> Counter[str]:
         return Counter(dict(found.frequencies(field)))
     return Counter({word.decode("utf-8"): info.doc_frequency()
                     for word, info in leaf.iter_field(field)})
+
+
+def column_values(reader, name: str) -> list[str]:
+    """Each document's value of a text column, by document number ("" for none).
+
+    A segment's column is read at once: Whoosh's column reader, a document at a
+    time, took about 20 s for the ids, fingerprints and origins of 336,840 articles.
+    """
+    values: list[str] = []
+    for leaf, _ in reader.leaf_readers():
+        raw = _var_bytes(leaf, name)
+        if raw is None:  # another column type, or none: through Whoosh's own reader
+            found = [v.decode("utf-8") if isinstance(v, bytes) else v or ""
+                     for v in leaf.column_reader(name)] if leaf._perdoc.has_column(name) else []
+        else:
+            blob, lengths = raw
+            data, ends = blob.tobytes(), np.cumsum(lengths).tolist()
+            found = [data[start:end].decode("utf-8")
+                     for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        values += found + [""] * (leaf.doc_count_all() - len(found))
+    return values
+
+
+def value_counts(reader, name: str) -> Counter[str]:
+    """How many live documents have each value of a labelled column ("" for none)."""
+    labels, codes = column_codes(reader, name, SegmentArrays())
+    counts = np.bincount(codes[live_documents(reader)], minlength=len(labels))
+    return Counter({label: int(n) for label, n in zip(labels, counts.tolist(), strict=True) if n})

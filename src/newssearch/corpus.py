@@ -5,18 +5,23 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 
-from newssearch.articles import Article, Corpus, OnProblem, Problem, one_spelling_per_source
-from newssearch.formats import article_kind, os_problem, read_article_file
+from newssearch.articles import Article, Corpus, Filed, OnProblem, Problem, one_spelling_per_source
+from newssearch.formats import article_kind, os_problem, read_units, scan_json_lines
 
 
-def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None) -> Corpus:
+def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None,
+                known: Mapping[str, Filed] | None = None) -> Corpus:
     """Read the articles in files and directories, skipping and reporting bad input.
 
     Each problem goes to on_problem as it is found and into Corpus.problems; files counts
-    the files that gave at least one article.
+    the files that gave at least one article. ``known`` gives, by file, the lines (or
+    whole files) not to parse again, and the ids of the articles they stand for
+    (ledger.py): those go into Corpus.kept instead of Corpus.articles.
     """
     problems: list[Problem] = []
 
@@ -25,26 +30,107 @@ def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None) ->
         if on_problem is not None:
             on_problem(problem)
 
-    articles: dict[str, Article] = {}  # assigning an existing key keeps its first position
-    places: dict[str, str] = {}
-    files = 0
+    read = _Read(report)
     visited: list[str] = []
-    origins: dict[str, str] = {}
+    stats: dict[str, tuple[int, ...] | None] = {}
+    files = 0
     for path in iter_article_files(sources, report):
-        found = False
+        name = str(path)
         visited.append(origin := os.path.abspath(path))
-        for line, article in read_article_file(path, report):
-            if article.id in articles:
-                report(Problem(str(path), line, "duplicate-id",
-                               f"duplicate id {article.id!r}: this article replaces "
-                               f"the one read at {places[article.id]}"))
-            articles[article.id] = article
-            places[article.id] = f"{path}:{line}" if line else str(path)
-            origins[article.id] = origin
-            found = True
-        files += found
-    return Corpus(one_spelling_per_source(tuple(articles.values())), tuple(problems), files,
-                  origins, tuple(visited))
+        filed, read_at = (known or {}).get(origin), time.time_ns()
+        now = file_stat(path)
+        unread = filed.units if filed is not None else {}
+        if filed is not None and filed.whole is not None and unchanged(filed.stat, now):
+            stats[origin] = filed.stat
+            read.file(origin, name, filed.whole, [])
+        elif (scanned := scan_json_lines(path, report, unread) if unread else None) is not None:
+            stats[origin] = (*now, read_at) if now is not None else None
+            digests, parsed = scanned
+            read.file(origin, name, [(n, u, unread[u][0]) for n, u in enumerate(digests, 1)
+                                     if u in unread], parsed)
+        else:
+            stats[origin] = (*now, read_at) if now is not None else None
+            for line, unit, article in read_units(path, report, unread):
+                for article_id in unread[unit] if article is None else (article.id,):
+                    read.add(origin, name, line, unit, article, article_id)
+        files += origin in read.units
+    articles = read.articles
+    parsed = tuple(a for a in articles.values() if a is not None)
+    return Corpus(one_spelling_per_source(parsed), tuple(problems), files, read.origins,
+                  tuple(visited), read.units,
+                  tuple(i for i, a in articles.items() if a is None), stats)
+
+
+class _Read:
+    """The articles read so far, by id (None for those not parsed), in reading order."""
+
+    def __init__(self, report: OnProblem):
+        self.report = report
+        self.articles: dict[str, Article | None] = {}  # a key assigned again keeps its place
+        self.places: dict[str, tuple[str, int | None]] = {}
+        self.origins: dict[str, str] = {}
+        self.units: dict[str, tuple[list[str], list[int | None], list[str]]] = {}
+
+    def add(self, origin: str, name: str, line: int | None, unit: str,
+            article: Article | None, article_id: str) -> None:
+        if article_id in self.articles:
+            where, at = self.places[article_id]
+            self.report(Problem(name, line, "duplicate-id", f"duplicate id {article_id!r}: "
+                                f"this article replaces the one read at "
+                                f"{f'{where}:{at}' if at else where}"))
+        self.articles[article_id] = article
+        self.places[article_id] = (name, line)
+        self.origins[article_id] = origin
+        units, lines, ids = self.units.setdefault(origin, ([], [], []))
+        units.append(unit)
+        lines.append(line)
+        ids.append(article_id)
+
+    def file(self, origin: str, name: str, unread: Sequence[tuple[int | None, str, str]],
+             parsed: Sequence[tuple[int | None, str, Article]]) -> None:
+        """One file's (line, digest, id) not parsed and (line, digest, article) parsed.
+
+        At C speed where no id among them is read twice (their order cannot matter then);
+        else one by one, in line order.
+        """
+        ids = [i for _, _, i in unread] + [a.id for _, _, a in parsed]
+        if len(set(ids)) < len(ids) or not self.articles.keys().isdisjoint(ids):
+            merged = sorted([(n, u, None, i) for n, u, i in unread]
+                            + [(n, u, a, a.id) for n, u, a in parsed], key=lambda x: x[0] or 0)
+            for line, unit, article, article_id in merged:
+                self.add(origin, name, line, unit, article, article_id)
+            return
+        self.articles.update(dict.fromkeys([i for _, _, i in unread]))
+        self.articles.update((a.id, a) for _, _, a in parsed)
+        lines = [n for n, _, _ in unread] + [n for n, _, _ in parsed]
+        self.places.update(zip(ids, zip(repeat(name), lines), strict=False))
+        self.origins.update(dict.fromkeys(ids, origin))
+        units, numbers, known = self.units.setdefault(origin, ([], [], []))
+        units.extend([u for _, u, _ in unread] + [u for _, u, _ in parsed])
+        numbers.extend(lines)
+        known.extend(ids)
+
+
+# A file changed within this long of its reading may keep the times it was read with.
+_RACY_NS = 2_000_000_000
+
+
+def file_stat(path: Path) -> tuple[int, ...] | None:
+    """What tells a file changed: size, modification and change times, inode, device."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+def unchanged(then: tuple[int, ...] | None, now: tuple[int, ...] | None) -> bool:
+    """Whether a file is as it was read (``then`` ends with when it was read): same size,
+    times and inode, and its last change not so close to the reading that a change
+    right after it could have kept the same times (as git does for racy files)."""
+    if then is None or now is None or len(then) != len(now) + 1 or tuple(then[:-1]) != now:
+        return False
+    return max(now[1], now[2]) + _RACY_NS < then[-1]
 
 
 def iter_article_files(sources: Sequence[Path], on_problem: OnProblem) -> Iterator[Path]:

@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -63,9 +63,22 @@ def os_problem(path: Path, exc: OSError) -> Problem:
 
 def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int | None, Article]]:
     """Yield (line number or None, article) for each article in one file."""
+    for line, _, article in read_units(path, on_problem):
+        if article is not None:
+            yield line, article
+
+
+def read_units(path: Path, on_problem: OnProblem, known: Container[str] = frozenset()
+               ) -> Iterator[tuple[int | None, str, Article | None]]:
+    """Yield (line number or None, digest, article) for each article in one file.
+
+    The digest is of the article's line in a plain JSON lines file, else of the whole
+    file. A line or file whose digest is ``known`` is not parsed: it is yielded once,
+    with None for its articles.
+    """
     here, kind, broken = partial(Problem, str(path), None), article_kind(path), None
     if kind == "jsonl" and not path.name.lower().endswith(".gz"):
-        yield from _stream_json_lines(path, on_problem)
+        yield from _stream_json_lines(path, on_problem, known)
         return
     try:
         if path.name.lower().endswith(".gz"):
@@ -75,23 +88,36 @@ def read_article_file(path: Path, on_problem: OnProblem) -> Iterator[tuple[int |
     except OSError as exc:
         on_problem(os_problem(path, exc))
         return
+    unit = digest(data)
+    if unit in known and not broken:
+        yield None, unit, None
+        return
     # A gzip broken before its first line is not an empty file: only the damage is reported.
     text = _decode(here, data, on_problem) if data or not broken else None
     if text is not None and kind in ("json", "jsonl"):
-        yield from _record_articles(str(path), _records(str(path), text, kind, on_problem),
-                                    on_problem)
+        for line, article in _record_articles(str(path), _records(str(path), text, kind,
+                                                                  on_problem), on_problem):
+            yield line, unit, article
     elif text is not None and (article := _text_article(path, text, on_problem)) is not None:
-        yield None, article
+        yield None, unit, article
     if broken:
         lines = data.count(b"\n")
         on_problem(Problem(str(path), lines + 1, "bad-gzip", f"gzip data is corrupt or truncated "
                            f"({broken}); kept the {lines} lines before it, skipped the rest"))
 
 
+def digest(data: bytes) -> str:
+    """The digest a line's (without its newline) or a file's bytes are filed under
+    (ledger.py): SHA-1 is the fastest hashlib has here, and a chance collision of 96
+    bits will not happen. _scan_known computes the same inline."""
+    return hashlib.sha1(data).hexdigest()[:24]
+
+
 _CHUNK = 1 << 20
 
 
-def _stream_json_lines(path: Path, on_problem: OnProblem) -> Iterator[tuple[int, Article]]:
+def _stream_json_lines(path: Path, on_problem: OnProblem, known: Container[str]
+                       ) -> Iterator[tuple[int, str, Article | None]]:
     """A plain JSON lines file, read a line at a time: a file of a million articles is
     never held whole (nor its text, nor its lines) beside the articles read from it.
 
@@ -104,23 +130,113 @@ def _stream_json_lines(path: Path, on_problem: OnProblem) -> Iterator[tuple[int,
             if not _checked_utf8(here, f, on_problem):
                 return
             f.seek(0)
-            lines = _decoded_lines(path, f, on_problem)
-            yield from _record_articles(str(path), _line_records(str(path), lines, on_problem),
-                                        on_problem)
+            for number, unit, text in _decoded_lines(path, f, on_problem, known):
+                if text is None:
+                    yield number, unit, None
+                    continue
+                for line, article in _line_articles(str(path), number, text, on_problem):
+                    yield line, unit, article
     except OSError as exc:
         on_problem(os_problem(path, exc))
 
 
-def _decoded_lines(path: Path, f: BinaryIO, on_problem: OnProblem) -> Iterator[str]:
-    """The file's lines as text; a line that is no longer UTF-8 (the file changed after
-    it was checked) is reported and read as blank."""
+def _line_articles(path: str, number: int, text: str, on_problem: OnProblem
+                   ) -> Iterator[tuple[int | None, Article]]:
+    return _record_articles(path, _line_records(path, ((number, text),), on_problem),
+                            on_problem)
+
+
+def scan_json_lines(path: Path, on_problem: OnProblem, known: Container[str]
+                    ) -> tuple[list[str], list[tuple[int, str, Article]]] | None:
+    """A plain JSON lines file some of whose lines have ``known`` digests, read at once:
+    every line's digest (line n's at n - 1), and (line, digest, article) for the others.
+
+    It is checked as _checked_utf8 checks a file, but only in its other lines (the
+    known ones were read before). None where read_units is the better reader: not
+    such a file, no line known, or other lines too long to keep aside.
+    """
+    if article_kind(path) != "jsonl" or path.name.lower().endswith(".gz"):
+        return None
+    here = partial(Problem, str(path), None)
+    try:
+        with open(path, "rb") as f:
+            scanned = _scan_known(here, f, known)
+    except OSError as exc:
+        on_problem(os_problem(path, exc))
+        return [], []
+    if isinstance(scanned, Problem):
+        on_problem(scanned)
+        return [], []
+    if scanned is None:
+        return None
+    units, texts = scanned
+    return units, [(line, units[number - 1], article) for number, text in texts
+                   for line, article in _line_articles(str(path), number, text, on_problem)]
+
+
+# What a scan of a file with known lines may keep of its other lines (else it reads twice).
+_SCAN_LIMIT = 64 << 20
+
+
+def _scan_known(here: Here, f: BinaryIO, known: Container[str]
+                ) -> tuple[list[str], list[tuple[int, str]]] | Problem | None:
+    """Every line's digest, and (line, text) for the lines not known; or the problem that
+    makes the file unreadable; None if no line is known, the other lines pass
+    _SCAN_LIMIT, or the file does not look like UTF-8 from its start.
+
+    Read by large chunks split at newlines, with list comprehensions: a million lines
+    hashed one ``for`` step at a time cost twice as much.
+    """
+    head = f.read(8192)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+        return None
+    f.seek(0)
+    units: list[str] = []
+    texts: list[tuple[int, str]] = []
+    kept = done = 0
+    rest, sha1 = b"", hashlib.sha1
+    while True:
+        if chunk := f.read(_CHUNK * 16):
+            parts = (rest + chunk).split(b"\n")
+            rest = parts.pop()
+        elif rest:  # the last line, without a newline
+            parts, rest = [rest], b""
+        else:
+            break
+        first = len(units)
+        units.extend([sha1(p).hexdigest()[:24] for p in parts])
+        for i in [i for i, u in enumerate(units[first:]) if u not in known]:
+            raw = parts[i]
+            kept += len(raw)
+            if kept > _SCAN_LIMIT:
+                return None
+            try:
+                texts.append((first + i + 1, raw.decode("utf-8-sig" if first + i == 0
+                                                        else "utf-8")))
+            except UnicodeDecodeError as exc:
+                offset = done + sum(len(p) + 1 for p in parts[:i]) + exc.start
+                return here("undecodable", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
+                                           f"offset {offset}); convert the file to UTF-8")
+        done += sum(map(len, parts)) + len(parts)
+    return (units, texts) if len(texts) < len(units) else None
+
+
+def _decoded_lines(path: Path, f: BinaryIO, on_problem: OnProblem, known: Container[str]
+                   ) -> Iterator[tuple[int, str, str | None]]:
+    """The file's lines as (number, digest, text), None for a line whose digest is known;
+    a line that is no longer UTF-8 (the file changed after it was checked) is reported and
+    read as blank."""
     for n, raw in enumerate(f):
+        unit = digest(raw[:-1] if raw.endswith(b"\n") else raw)
+        if unit in known:
+            yield n + 1, unit, None
+            continue
         try:
-            yield raw.decode("utf-8-sig" if n == 0 else "utf-8")
+            yield n + 1, unit, raw.decode("utf-8-sig" if n == 0 else "utf-8")
         except UnicodeDecodeError as exc:
             on_problem(Problem(str(path), n + 1, "undecodable", f"not valid UTF-8 ({exc.reason}):"
                                " the file changed while it was read"))
-            yield ""
+            yield n + 1, unit, ""
 
 
 def _record_articles(path: str, records: Iterator[tuple[int | None, str, object]],
@@ -241,13 +357,13 @@ def _records(path: str, text: str, kind: str, on_problem: OnProblem
             yield None, "the file", value
         return
     # Only "\n" ends a record: str.splitlines would also split at U+2028 inside strings.
-    yield from _line_records(path, text.split("\n"), on_problem)
+    yield from _line_records(path, enumerate(text.split("\n"), 1), on_problem)
 
 
-def _line_records(path: str, lines: Iterable[str], on_problem: OnProblem
+def _line_records(path: str, lines: Iterable[tuple[int, str]], on_problem: OnProblem
                   ) -> Iterator[tuple[int, str, object]]:
-    """Yield (line, "the line", JSON value) for each line of a JSON lines text."""
-    for number, line in enumerate(lines, 1):
+    """Yield (line, "the line", JSON value) for each numbered line of a JSON lines text."""
+    for number, line in lines:
         if line.strip():
             value = _parse_json(partial(Problem, path, number), line, on_problem)
             if value is not _INVALID:

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 
-from newssearch import __version__, schema, segments, store
-from newssearch.articles import Article, Corpus, Problem, one_spelling_per_source
+from newssearch import __version__, columns, ledger, schema, segments, store
+from newssearch.articles import Article, Corpus, Problem, one_spelling_each, one_spelling_per_source
 from newssearch.corpus import load_corpus
 from newssearch.postings import check_generation, open_index
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
@@ -55,11 +56,12 @@ class BuildReport:
         return self.indexed / self.seconds if self.seconds > 0 else 0.0
 
 
-def read_sources(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None
-                 ) -> Corpus:
-    """Read the sources for a build; BuildError if no article could be read."""
-    corpus = load_corpus(sources, on_problem)
-    if not corpus.articles:
+def read_sources(sources: Sequence[Path], on_problem: Callable[[Problem], None] | None,
+                 known: ledger.Ledger | None = None) -> Corpus:
+    """Read the sources for a build (not the lines ``known`` shows unchanged);
+    BuildError if no article could be read."""
+    corpus = load_corpus(sources, on_problem, known.known() if known is not None else None)
+    if not corpus.articles and not corpus.kept:
         names = ", ".join(str(s) for s in sources)
         raise BuildError(f"no article could be read from {names}; the index was left as it was.")
     return corpus
@@ -109,6 +111,7 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
             meta = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
                                    tuple(os.path.abspath(s) for s in sources), __version__)
             meta.write(build_dir)
+            ledger.of_corpus(corpus, {}).write(build_dir)
         generation = store.current_generation(index_dir)
     return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
                        added=total, leftovers=tuple(leftovers), skipped=skipped(corpus),
@@ -183,23 +186,40 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     """Add and replace the articles of ``sources``; remove only what their files no longer hold.
 
     See updates.py for what an update may remove. The change is a new generation,
-    so ``rollback`` undoes it.
+    so ``rollback`` undoes it. Lines the live generation's ledger shows unchanged are
+    not parsed again (ledger.py).
     """
     started = time.perf_counter()
-    corpus = read_sources(sources, on_problem)
+    live = store.current_generation(index_dir)
+    previous = ledger.Ledger.read(live) if live is not None else None
+    corpus = read_sources(sources, on_problem, previous)
     try:
         with store.writer_lock(index_dir, wait):
             leftovers = store.remove_leftovers(index_dir)
-            # Read under the lock: a rebuild that finished meanwhile is the one to update.
-            live, meta, indexed, spellings = _held(index_dir)
+            if store.current_generation(index_dir) != live:
+                # Another writer swapped in a generation meanwhile: that is the one to update.
+                live = store.current_generation(index_dir)
+                fresh = ledger.Ledger.read(live) if live is not None else None
+                if corpus.kept or fresh is not None:
+                    corpus, previous = read_sources(sources, None, fresh), fresh
+            live, meta, indexed, spellings, held = _held_for(index_dir, corpus, previous)
+            if previous is not None and not one_spelling_each(spellings):
+                # Articles the ledger skipped may be given another name: read them all.
+                corpus, previous = read_sources(sources, None), None
+                live, meta, indexed, spellings, held = _held_for(index_dir, corpus, None)
             corpus = dataclasses.replace(
                 corpus, articles=one_spelling_per_source(corpus.articles, spellings))
             plan = plan_update(indexed, corpus, sources)
+            doomed = [i for r in plan.removals for i in r.ids]
+            after = ledger.of_corpus(corpus, held, doomed)
             documents = meta.documents
             if plan.write or plan.removals:
-                doomed = [i for r in plan.removals for i in r.ids]
                 documents = _change(index_dir, live, meta, doomed, plan.write, corpus.origins,
-                                    progress)
+                                    progress, after)
+            elif after != previous:
+                # Nothing to write, but lines were read in full: filed for the next update.
+                # The ledger is derived, so the live generation may get it in place.
+                after.write(live)
     except OSError as e:
         raise BuildError(f"could not update the index in {index_dir}: {e}; "
                          "the index was left as it was.") from e
@@ -235,6 +255,37 @@ def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildR
                        unknown=tuple(i for i in wanted if i not in held), documents=documents)
 
 
+def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None):
+    """What the update of ``corpus`` needs of the live index: its generation and metadata,
+    what it holds of each article that matters, its sources' names, and its ledger's
+    entries by file. With a ledger, the articles that matter are those read and those
+    the ledger lists but the sources did not give: the others are unchanged."""
+    if previous is None:
+        live, meta, indexed, spellings = _held(index_dir)
+        others: dict[str, list[str]] = {}
+        for article_id, what in indexed.items():
+            if what.origin not in ("", PUSHED) and article_id not in corpus.origins:
+                others.setdefault(what.origin, []).append(article_id)
+        return live, meta, indexed, spellings, {
+            o: ledger.FileLedger(("",) * len(ids), tuple(ids), (None,) * len(ids), None, False)
+            for o, ids in others.items()}
+    ix, live, meta = open_index(index_dir)
+    try:
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            spellings = columns.value_counts(reader, schema.SOURCE)
+            indexed = {i: Indexed("", o) for i, o in previous.origins().items()
+                       if i not in corpus.origins}
+            prints, origins = (reader.column_reader(n) for n in (schema.FINGERPRINT,
+                                                                  schema.ORIGIN))
+            for article in corpus.articles:
+                if (d := searcher.document_number(id=article.id)) is not None:
+                    indexed[article.id] = Indexed(prints[d], origins[d])
+    finally:
+        ix.close()
+    return live, meta, indexed, spellings, previous.without(corpus.origins.keys())
+
+
 def _held(index_dir: Path) -> tuple[Path, store.IndexMeta, dict[str, Indexed], Counter[str]]:
     """The live generation, its metadata, what it holds of each article, its sources' names."""
     ix, live, meta = open_index(index_dir)
@@ -248,17 +299,18 @@ def _indexed(ix) -> tuple[dict[str, Indexed], Counter[str]]:
     """Read the id, fingerprint and origin of every article, and count its sources' names."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        ids, prints = reader.column_reader(schema.ID), reader.column_reader(schema.FINGERPRINT)
-        origins = reader.column_reader(schema.ORIGIN)
-        sources = reader.column_reader(schema.SOURCE)
-        docs = list(reader.all_doc_ids())
+        ids, prints, origins, sources = (columns.column_values(reader, name) for name in (
+            schema.ID, schema.FINGERPRINT, schema.ORIGIN, schema.SOURCE))
+        docs = np.flatnonzero(columns.live_documents(reader)).tolist()
         return ({ids[d]: Indexed(prints[d], origins[d]) for d in docs},
                 Counter(sources[d] for d in docs))
 
 
 def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence[str],
-            write: Sequence, origins: dict[str, str], progress: Progress | None) -> int:
-    """Write a new generation: the live one without ``doomed``, with ``write`` replaced or added.
+            write: Sequence, origins: dict[str, str], progress: Progress | None,
+            sources: ledger.Ledger | None = None) -> int:
+    """Write a new generation: the live one without ``doomed``, with ``write`` replaced or added,
+    and the ledger ``sources`` (else the live one's, with these articles touched).
 
     Segments are written by the same writer, with the same settings, as a rebuild's.
     """
@@ -283,6 +335,10 @@ def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence
             ix.close()
         store.IndexMeta(SCHEMA_VERSION, store.now_iso(), documents, meta.sources,
                         __version__).write(build_dir)
+        if sources is not None:
+            sources.write(build_dir)
+        else:
+            ledger.touch(build_dir, [*doomed, *(a.id for a in write)])
     return documents
 
 
