@@ -273,42 +273,75 @@ class Engine:
         return found
 
     def in_order(self, node: InOrder, among: np.ndarray | None = None) -> Matches:
-        """Documents (of the sorted ``among`` if given) with the words in sequence; their score."""
-        found = [self.term(node.field, word) for word in node.words]
-        by_size = sorted(found, key=lambda f: f[0].size)
-        ids = among if among is not None else by_size[0][0]
-        for got, _ in by_size:
+        """Documents (of the sorted ``among`` if given) with the words in sequence; their score.
+
+        Only the documents that keep the words in sequence are scored: a sequence of
+        common words has candidates in most of the archive, and most fail the budget
+        or their positions.
+        """
+        found = [self._ids(node.field, word) for word in node.words]
+        ids = among if among is not None else min(found, key=lambda f: f.size)
+        for got in sorted(found, key=lambda f: f.size):
             ids = ids[contains(got, ids)]
-        score = np.zeros(ids.size, dtype=np.float32)
-        for got, scores in found:
-            score += scores[np.searchsorted(got, ids)]
         if len(node.words) > 1 and among is None:
-            ids, score = self._within_budget(ids, score, found)
+            ids = self._within_budget(ids, found)
         if len(node.words) > 1 and ids.size:
             keep = contains(in_sequence_docs(
                 [postings.position_keys(self.reader, node.field, w, ids, self.tables.arrays)
                  for w in node.words],
                 node.slop), ids)
-            ids, score = ids[keep], score[keep]
+            ids = ids[keep]
+        score = np.zeros(ids.size, dtype=np.float32)
+        for word in node.words:
+            score += self.term_at(node.field, word, ids)
         return ids, score * np.float32(node.weight)
 
-    def _within_budget(self, ids: np.ndarray, score: np.ndarray,
-                       found: list[Matches]) -> Matches:
+    def _ids(self, field: str, text: str) -> np.ndarray:
+        """A term's document numbers: term()'s if it has them, else read."""
+        cached = self.cache.get(("bm25", field, text))
+        return cached[0] if cached is not None else self._postings(field, text)[0]
+
+    def _postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """A term's document numbers and raw frequencies, read once per request."""
+        key = ("postings", field, text)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = postings.read_postings(self.reader, field, text,
+                                                             self.tables.arrays)
+        return found
+
+    def term_at(self, field: str, text: str, wanted: np.ndarray) -> np.ndarray:
+        """The BM25 scores term() gives the documents ``wanted`` (which hold the term),
+        computed for them alone unless term() has already scored the whole list."""
+        cached = self.cache.get(("bm25", field, text))
+        if cached is not None:
+            return cached[1][np.searchsorted(cached[0], wanted)]
+        ids, tf = self._postings(field, text)
+        t = self.tables
+        if field not in t.lengths:  # a keyword field: matches, scores nothing
+            return np.zeros(wanted.size, dtype=np.float32)
+        # The very operations of frequencies() and term(), on the wanted documents only.
+        tf = bm25.normalised(tf[np.searchsorted(ids, wanted)], t.lengths[field][wanted],
+                             t.average[field]).astype(np.float32)
+        idf = bm25.idf(t.size, len(ids))
+        return self.title_damped(field, wanted, idf * bm25.saturated(tf)).astype(np.float32)
+
+    def _within_budget(self, ids: np.ndarray, found: list[np.ndarray]) -> np.ndarray:
         """The candidates whose positions the request can still afford to read.
 
         A word's positions cost a block per candidate, at most its whole posting list
         (the matching itself is vectorised); over the budget, the candidates of the last
         indexed share of the archive are kept.
         """
-        blocks = sum(min(ids.size, -(-got.size // BLOCK)) for got, _ in found)
+        blocks = sum(min(ids.size, -(-got.size // BLOCK)) for got in found)
         if blocks <= self.budget:
             self.budget -= blocks
-            return ids, score
+            return ids
         start = self.tables.size - int(self.tables.size * self.budget / blocks)
         self.budget = 0
         keep = ids >= start
         self.unchecked += int(ids.size - np.count_nonzero(keep))
-        return ids[keep], score[keep]
+        return ids[keep]
 
 
 Matches = tuple[np.ndarray, np.ndarray]
