@@ -80,7 +80,7 @@ class Filed:
     entries, and the file_stat it must still have."""
 
     stat: tuple[int, ...] | None
-    units: Mapping[str, tuple[str, ...]]
+    units: Callable[[], Mapping[str, tuple[str, ...]]]  # built only for a file read again
     whole: tuple[tuple[int | None, str, str], ...] | None
 
 

@@ -39,26 +39,32 @@ def load_corpus(sources: Sequence[Path], on_problem: OnProblem | None = None,
         visited.append(origin := os.path.abspath(path))
         filed, read_at = (known or {}).get(origin), time.time_ns()
         now = file_stat(path)
-        unread = filed.units if filed is not None else {}
         if filed is not None and filed.whole is not None and unchanged(filed.stat, now):
             stats[origin] = filed.stat
             read.file(origin, name, filed.whole, [])
-        elif (scanned := scan_json_lines(path, report, unread) if unread else None) is not None:
-            stats[origin] = (*now, read_at) if now is not None else None
-            digests, parsed = scanned
-            read.file(origin, name, [(n, u, unread[u][0]) for n, u in enumerate(digests, 1)
-                                     if u in unread], parsed)
         else:
             stats[origin] = (*now, read_at) if now is not None else None
-            for line, unit, article in read_units(path, report, unread):
-                for article_id in unread[unit] if article is None else (article.id,):
-                    read.add(origin, name, line, unit, article, article_id)
+            _read_file(read, path, origin, report, filed.units() if filed is not None else {})
         files += origin in read.units
     articles = read.articles
     parsed = tuple(a for a in articles.values() if a is not None)
     return Corpus(one_spelling_per_source(parsed), tuple(problems), files, read.origins,
                   tuple(visited), read.units,
                   tuple(i for i, a in articles.items() if a is None), stats)
+
+
+def _read_file(read: _Read, path: Path, origin: str, report: OnProblem,
+               unread: Mapping[str, tuple[str, ...]]) -> None:
+    """Read one file, but the lines (or the file) whose digests are ``unread``."""
+    name = str(path)
+    if (scanned := scan_json_lines(path, report, unread) if unread else None) is not None:
+        digests, parsed = scanned
+        read.file(origin, name, [(n, u, unread[u][0]) for n, u in enumerate(digests, 1)
+                                 if u in unread], parsed)
+        return
+    for line, unit, article in read_units(path, report, unread):
+        for article_id in unread[unit] if article is None else (article.id,):
+            read.add(origin, name, line, unit, article, article_id)
 
 
 class _Read:

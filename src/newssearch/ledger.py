@@ -20,6 +20,7 @@ by reading everything, and gets one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 from collections.abc import Collection, Iterable, Mapping
@@ -81,17 +82,8 @@ class Ledger:
     def _filed(self, f: FileLedger) -> Filed:
         stale = {u for u, i in zip(f.units, f.ids, strict=True) if i in self.touched} \
             if self.touched else set()
-        # At C speed where each digest gives one article (every line of a JSON lines file).
-        units = dict(zip(f.units, zip(f.ids), strict=True))
-        if stale or len(units) + max(f.units.count("") - 1, 0) != len(f.units):
-            grouped: dict[str, list[str]] = {}
-            for unit, article_id in zip(f.units, f.ids, strict=True):
-                if unit not in stale:
-                    grouped.setdefault(unit, []).append(article_id)
-            units = {u: tuple(v) for u, v in grouped.items()}
-        units.pop("", None)
         whole = f.clean and not stale and f.stat is not None
-        return Filed(f.stat, units,
+        return Filed(f.stat, functools.partial(_units, f, stale),
                      tuple(zip(f.lines, f.units, f.ids, strict=True)) if whole else None)
 
     def origins(self) -> dict[str, str]:
@@ -174,6 +166,20 @@ def _winners(corpus: Corpus, troubled: set[tuple[str, int | None]], unclean: set
         ids.append(article_id)
         lines.append(line)
     return read
+
+
+def _units(f: FileLedger, stale: set[str]) -> dict[str, tuple[str, ...]]:
+    """The ids each digest of the file gave, but stale ones."""
+    # At C speed where each digest gives one article (every line of a JSON lines file).
+    units = dict(zip(f.units, zip(f.ids), strict=True))
+    if stale or len(units) + max(f.units.count("") - 1, 0) != len(f.units):
+        grouped: dict[str, list[str]] = {}
+        for unit, article_id in zip(f.units, f.ids, strict=True):
+            if unit not in stale:
+                grouped.setdefault(unit, []).append(article_id)
+        units = {u: tuple(v) for u, v in grouped.items()}
+    units.pop("", None)
+    return units
 
 
 def _keep(f: FileLedger, wanted) -> FileLedger:
