@@ -184,9 +184,10 @@ def test_a_racy_file_is_read_again(tmp_path):
 
 
 @pytest.mark.parametrize("damage", [b"", b"{", b'{"version": 99, "files": {}}',
-                                    b'{"version": 1, "files": {"/x": {"units": ["a"], '
+                                    b'{"version": 1, "files": {}}',
+                                    b'{"version": 1, "toc": 1, "files": {"/x": {"units": ["a"], '
                                     b'"ids": [], "lines": [], "stat": null, "clean": true}}}'],
-                         ids=["empty", "cut", "another version", "unequal entries"])
+                         ids=["empty", "cut", "another version", "no TOC", "unequal entries"])
 def test_a_damaged_ledger_means_reading_everything(damage, index_dir, corpus_dir, articles):
     (store.current_generation(index_dir) / ledger.LEDGER).write_bytes(damage)
     assert ledger.Ledger.read(store.current_generation(index_dir)) is None
@@ -212,3 +213,18 @@ def test_pushed_writes_and_deletes_touch_the_ledger_they_inherit(index_dir, arti
     filed = ledger.Ledger.read(store.current_generation(index_dir))
     assert filed is not None and filed.touched == {"pousse", articles[1]["id"]}
     assert articles[1]["id"] not in filed.origins()
+
+
+def test_an_index_changed_by_a_writer_that_ignores_the_ledger_is_read_in_full(index_dir,
+                                                                              corpus_dir,
+                                                                              articles):
+    from whoosh import index as whoosh_index
+    # As an older newssearch would: a commit into the live generation, ledger untouched.
+    ix = whoosh_index.open_dir(str(store.current_generation(index_dir)))
+    writer = ix.writer()
+    writer.delete_by_term("id", articles[0]["id"])
+    writer.commit()
+    ix.close()
+    report = indexer.update([corpus_dir], index_dir)
+    assert (report.added, report.changed) == (1, 0)  # the file still holds it
+    assert articles[0]["id"] in index_of(index_dir)["held"]

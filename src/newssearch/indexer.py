@@ -107,11 +107,12 @@ def _rebuild(sources, index_dir, progress, on_problem, procs, limitmb, wait,
                 ix, segments.documents_of(articles,
                                           lambda a: document(a, origins.get(a.id, ""))),
                 total, procs=procs, limitmb=limitmb, progress=progress)
+            toc = ix.latest_generation()
             ix.close()
             meta = store.IndexMeta(SCHEMA_VERSION, store.now_iso(), total,
                                    tuple(os.path.abspath(s) for s in sources), __version__)
             meta.write(build_dir)
-            ledger.of_corpus(corpus, {}).write(build_dir)
+            ledger.of_corpus(corpus, {}).write(build_dir, toc)
         generation = store.current_generation(index_dir)
     return BuildReport(total, time.perf_counter() - started, corpus.problems, generation,
                        added=total, leftovers=tuple(leftovers), skipped=skipped(corpus),
@@ -191,7 +192,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
     """
     started = time.perf_counter()
     live = store.current_generation(index_dir)
-    previous = ledger.Ledger.read(live) if live is not None else None
+    previous = _ledger(live)
     corpus = read_sources(sources, on_problem, previous)
     try:
         with store.writer_lock(index_dir, wait):
@@ -199,7 +200,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
             if store.current_generation(index_dir) != live:
                 # Another writer swapped in a generation meanwhile: that is the one to update.
                 live = store.current_generation(index_dir)
-                fresh = ledger.Ledger.read(live) if live is not None else None
+                fresh = _ledger(live)
                 if corpus.kept or fresh is not None:
                     corpus, previous = read_sources(sources, None, fresh), fresh
             live, meta, indexed, spellings, held = _held_for(index_dir, corpus, previous)
@@ -219,7 +220,7 @@ def update(sources: Sequence[Path], index_dir: Path, *,
             elif after != previous:
                 # Nothing to write, but lines were read in full: filed for the next update.
                 # The ledger is derived, so the live generation may get it in place.
-                after.write(live)
+                after.write(live, _toc(live))
     except OSError as e:
         raise BuildError(f"could not update the index in {index_dir}: {e}; "
                          "the index was left as it was.") from e
@@ -253,6 +254,23 @@ def delete(ids: Sequence[str], index_dir: Path, *, wait: float = 10.0) -> BuildR
     return BuildReport(0, time.perf_counter() - started, (), store.current_generation(index_dir),
                        removed=len(doomed), removals=removals,
                        unknown=tuple(i for i in wanted if i not in held), documents=documents)
+
+
+def _toc(generation: Path) -> int:
+    ix = whoosh_index.open_dir(str(generation))
+    try:
+        return ix.latest_generation()
+    finally:
+        ix.close()
+
+
+def _ledger(generation: Path | None) -> ledger.Ledger | None:
+    """The generation's ledger, if it has one that describes it."""
+    found = ledger.Ledger.read(generation) if generation is not None else None
+    try:
+        return found if found is not None and found.toc == _toc(generation) else None
+    except (OSError, ValueError, whoosh_index.EmptyIndexError):
+        return None
 
 
 def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None):
@@ -330,15 +348,15 @@ def _change(index_dir: Path, live: Path, meta: store.IndexMeta, doomed: Sequence
                 with contextlib.suppress(Exception):
                     writer.cancel()
                 raise
-            documents = ix.doc_count()
+            documents, toc = ix.doc_count(), ix.latest_generation()
         finally:
             ix.close()
         store.IndexMeta(SCHEMA_VERSION, store.now_iso(), documents, meta.sources,
                         __version__).write(build_dir)
         if sources is not None:
-            sources.write(build_dir)
+            sources.write(build_dir, toc)
         else:
-            ledger.touch(build_dir, [*doomed, *(a.id for a in write)])
+            ledger.touch(build_dir, [*doomed, *(a.id for a in write)], toc)
     return documents
 
 

@@ -52,6 +52,9 @@ class Ledger:
 
     files: Mapping[str, FileLedger]
     touched: frozenset[str] = frozenset()
+    # Whoosh's generation of the index it describes (its TOC number): an index changed
+    # without a word to the ledger (by an older newssearch) shows another, and is read.
+    toc: int = -1
 
     @classmethod
     def read(cls, generation: Path) -> Ledger | None:
@@ -60,15 +63,17 @@ class Ledger:
             data = json.loads((Path(generation) / LEDGER).read_text("utf-8"))
             if data.get("version") != VERSION:
                 return None
+            touched, toc = _read_touched(Path(generation))
             return cls({origin: _file_ledger(f) for origin, f in data["files"].items()},
-                       _read_touched(Path(generation)))
+                       touched, int(data["toc"]) if toc is None else toc)
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
-    def write(self, generation: Path) -> None:
-        """Write it as the generation's ledger, with no touched ids. The files are new
-        (renamed into place): the old ones may be links to another generation's."""
-        data = {"version": VERSION,
+    def write(self, generation: Path, toc: int) -> None:
+        """Write it as the ledger of the generation (whose TOC number is ``toc``), with no
+        touched ids. The files are new (renamed into place): the old ones may be links
+        to another generation's."""
+        data = {"version": VERSION, "toc": toc,
                 "files": {o: {"units": f.units, "ids": f.ids, "lines": f.lines,
                               "stat": f.stat, "clean": f.clean}
                           for o, f in self.files.items()}}
@@ -102,18 +107,19 @@ class Ledger:
                 else FileLedger((), (), (), f.stat, False) for o, f in self.files.items()}
 
 
-def touch(generation: Path, ids: Iterable[str]) -> None:
+def touch(generation: Path, ids: Iterable[str], toc: int) -> None:
     """Note that these articles changed (a pushed write, a delete) in a generation made
-    from one with a ledger: their entries no longer say what the index holds."""
+    from one with a ledger, now at TOC number ``toc``: their entries no longer say what
+    the index holds."""
     generation = Path(generation)
     if not (generation / LEDGER).exists():
         return
     try:
-        touched = _read_touched(generation) | set(ids)
-    except (OSError, ValueError, TypeError):  # damaged: no ledger at all is the safe answer
+        touched = _read_touched(generation)[0] | set(ids)
+    except (OSError, ValueError, TypeError, KeyError):  # damaged: no ledger is the safe answer
         (generation / LEDGER).unlink()
         return
-    _write_json(generation / TOUCHED, sorted(touched))
+    _write_json(generation / TOUCHED, {"toc": toc, "ids": sorted(touched)})
 
 
 def of_corpus(corpus: Corpus, held: Mapping[str, FileLedger],
@@ -198,11 +204,13 @@ def _file_ledger(data: dict) -> FileLedger:
     return FileLedger(units, ids, lines, stat, data["clean"])
 
 
-def _read_touched(generation: Path) -> frozenset[str]:
+def _read_touched(generation: Path) -> tuple[frozenset[str], int | None]:
+    """The ids touched since the ledger was written, and the TOC number they bring it to."""
     try:
-        return frozenset(json.loads((generation / TOUCHED).read_text("utf-8")))
+        data = json.loads((generation / TOUCHED).read_text("utf-8"))
     except FileNotFoundError:
-        return frozenset()
+        return frozenset(), None
+    return frozenset(data["ids"]), int(data["toc"])
 
 
 def _write_json(path: Path, data: object) -> None:
