@@ -109,7 +109,7 @@ def read_units(path: Path, on_problem: OnProblem, known: Container[str] = frozen
 def digest(data: bytes) -> str:
     """The digest a line's (without its newline) or a file's bytes are filed under
     (ledger.py): SHA-1 is the fastest hashlib has here, and a chance collision of 96
-    bits will not happen. _scan_known computes the same inline."""
+    bits will not happen."""
     return hashlib.sha1(data).hexdigest()[:24]
 
 
@@ -187,14 +187,13 @@ def _scan_known(here: Here, f: BinaryIO, known: Container[str]
     Read by large chunks split at newlines, with list comprehensions: a million lines
     hashed one ``for`` step at a time cost twice as much.
     """
-    head = f.read(8192)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+    if _not_utf8_at_once(f.read(8192)):
         return None
     f.seek(0)
     units: list[str] = []
     texts: list[tuple[int, str]] = []
     kept = done = 0
-    rest, sha1 = b"", hashlib.sha1
+    rest = b""
     while True:
         if chunk := f.read(_CHUNK * 16):
             parts = (rest + chunk).split(b"\n")
@@ -204,7 +203,7 @@ def _scan_known(here: Here, f: BinaryIO, known: Container[str]
         else:
             break
         first = len(units)
-        units.extend([sha1(p).hexdigest()[:24] for p in parts])
+        units.extend([digest(p) for p in parts])
         for i in [i for i, u in enumerate(units[first:]) if u not in known]:
             raw = parts[i]
             kept += len(raw)
@@ -214,9 +213,8 @@ def _scan_known(here: Here, f: BinaryIO, known: Container[str]
                 texts.append((first + i + 1, raw.decode("utf-8-sig" if first + i == 0
                                                         else "utf-8")))
             except UnicodeDecodeError as exc:
-                offset = done + sum(len(p) + 1 for p in parts[:i]) + exc.start
-                return here("undecodable", f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
-                                           f"offset {offset}); convert the file to UTF-8")
+                return _undecodable(here, raw[exc.start],
+                                    done + sum(len(p) + 1 for p in parts[:i]) + exc.start)
         done += sum(map(len, parts)) + len(parts)
     return (units, texts) if len(texts) < len(units) else None
 
@@ -251,7 +249,7 @@ def _record_articles(path: str, records: Iterator[tuple[int | None, str, object]
 def _checked_utf8(here: Here, f: BinaryIO, on_problem: OnProblem) -> bool:
     """True if the file is UTF-8 text with something in it; else report why not."""
     head = f.read(8192)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+    if _not_utf8_at_once(head):
         return _decode(here, head, on_problem) is not None  # reports it
     f.seek(0)
     done, blank = 0, True
@@ -260,9 +258,7 @@ def _checked_utf8(here: Here, f: BinaryIO, on_problem: OnProblem) -> bool:
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as exc:
-            on_problem(here("undecodable", f"not valid UTF-8 (byte 0x{chunk[exc.start]:02x} "
-                                           f"at offset {done + exc.start}); convert the file "
-                                           "to UTF-8"))
+            on_problem(_undecodable(here, chunk[exc.start], done + exc.start))
             return False
         if blank:
             blank = not (text.replace("\ufeff", "", 1) if done == 0 else text).strip()
@@ -270,6 +266,16 @@ def _checked_utf8(here: Here, f: BinaryIO, on_problem: OnProblem) -> bool:
     if blank:
         on_problem(here("empty", "file is empty"))
     return not blank
+
+
+def _not_utf8_at_once(head: bytes) -> bool:
+    """A file's first bytes show UTF-16 or binary data (_decode says which)."""
+    return head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head
+
+
+def _undecodable(here: Here, byte: int, offset: int) -> Problem:
+    return here("undecodable", f"not valid UTF-8 (byte 0x{byte:02x} at offset {offset}); "
+                               "convert the file to UTF-8")
 
 
 def _read_gzip(path: Path) -> tuple[bytes, str | None]:

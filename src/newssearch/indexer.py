@@ -199,10 +199,11 @@ def update(sources: Sequence[Path], index_dir: Path, *,
             leftovers = store.remove_leftovers(index_dir)
             if store.current_generation(index_dir) != live:
                 # Another writer swapped in a generation meanwhile: that is the one to update.
-                live = store.current_generation(index_dir)
-                fresh = _ledger(live)
-                if corpus.kept or fresh is not None:
-                    corpus, previous = read_sources(sources, None, fresh), fresh
+                # What the ledger let this read skip is checked against that one's ledger;
+                # a read in full needs no ledger (the whole index is read instead).
+                previous = _ledger(store.current_generation(index_dir)) if corpus.kept else None
+                if corpus.kept:
+                    corpus = read_sources(sources, None, previous)
             live, meta, indexed, spellings, held = _held_for(index_dir, corpus, previous)
             if previous is not None and not one_spelling_each(spellings):
                 # Articles the ledger skipped may be given another name: read them all.

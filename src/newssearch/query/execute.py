@@ -150,10 +150,7 @@ class Engine:
         found = self.cache.get(key)
         if found is None:
             ids, tf = postings.read_postings(self.reader, field, text, self.tables.arrays)
-            t = self.tables
-            if field in t.lengths:  # not a keyword field (section, source)
-                tf = bm25.normalised(tf, t.lengths[field][ids], t.average[field])
-            found = (ids, tf.astype(np.float32))
+            found = (ids, self._normalised(field, ids, tf))
             self.cache.put(key, found)
         return found
 
@@ -167,12 +164,7 @@ class Engine:
         found = self.cache.get(key)
         if found is None:
             ids, tf = self.frequencies(field, text)
-            if field in self.tables.lengths:
-                idf = bm25.idf(self.tables.size, len(ids))
-                scores = self.title_damped(field, ids, idf * bm25.saturated(tf))
-            else:  # a keyword field: matches, scores nothing
-                scores = np.zeros(len(ids), dtype=np.float32)
-            found = (ids, scores.astype(np.float32))
+            found = (ids, self._scores(field, ids, tf, len(ids)))
             self.cache.put(key, found)
         return found
 
@@ -317,14 +309,22 @@ class Engine:
         if cached is not None:
             return cached[1][np.searchsorted(cached[0], wanted)]
         ids, tf = self._postings(field, text)
+        tf = self._normalised(field, wanted, tf[np.searchsorted(ids, wanted)])
+        return self._scores(field, wanted, tf, len(ids))
+
+    def _normalised(self, field: str, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """Frequencies normalised by the documents' lengths (as float32), for frequencies()."""
         t = self.tables
-        if field not in t.lengths:  # a keyword field: matches, scores nothing
-            return np.zeros(wanted.size, dtype=np.float32)
-        # The very operations of frequencies() and term(), on the wanted documents only.
-        tf = bm25.normalised(tf[np.searchsorted(ids, wanted)], t.lengths[field][wanted],
-                             t.average[field]).astype(np.float32)
-        idf = bm25.idf(t.size, len(ids))
-        return self.title_damped(field, wanted, idf * bm25.saturated(tf)).astype(np.float32)
+        if field in t.lengths:  # not a keyword field (section, source)
+            tf = bm25.normalised(tf, t.lengths[field][ids], t.average[field])
+        return tf.astype(np.float32)
+
+    def _scores(self, field: str, ids: np.ndarray, tf: np.ndarray, df: int) -> np.ndarray:
+        """BM25 scores of normalised frequencies of a term held by ``df`` documents."""
+        if field not in self.tables.lengths:  # a keyword field: matches, scores nothing
+            return np.zeros(len(ids), dtype=np.float32)
+        idf = bm25.idf(self.tables.size, df)
+        return self.title_damped(field, ids, idf * bm25.saturated(tf)).astype(np.float32)
 
     def _within_budget(self, ids: np.ndarray, found: list[np.ndarray]) -> np.ndarray:
         """The candidates whose positions the request can still afford to read.
