@@ -19,7 +19,7 @@ from newssearch.articles import Article, Corpus, Problem, one_spelling_each, one
 from newssearch.corpus import load_corpus
 from newssearch.postings import check_generation, open_index
 from newssearch.schema import SCHEMA_VERSION, build_schema, document
-from newssearch.updates import Indexed, Removal, Spared, plan_update
+from newssearch.updates import Indexed, Removal, Spared, in_reach, plan_update
 
 Progress = Callable[[int, int], None]
 PUSHED = "api"  # the origin of articles pushed through the write API (ingest.py)
@@ -204,11 +204,11 @@ def update(sources: Sequence[Path], index_dir: Path, *,
                 previous = _ledger(store.current_generation(index_dir)) if corpus.kept else None
                 if corpus.kept:
                     corpus = read_sources(sources, None, previous)
-            live, meta, indexed, spellings, held = _held_for(index_dir, corpus, previous)
+            live, meta, indexed, spellings, held = _held_for(index_dir, corpus, previous, sources)
             if previous is not None and not one_spelling_each(spellings):
                 # Articles the ledger skipped may be given another name: read them all.
                 corpus, previous = read_sources(sources, None), None
-                live, meta, indexed, spellings, held = _held_for(index_dir, corpus, None)
+                live, meta, indexed, spellings, held = _held_for(index_dir, corpus, None, sources)
             corpus = dataclasses.replace(
                 corpus, articles=one_spelling_per_source(corpus.articles, spellings))
             plan = plan_update(indexed, corpus, sources)
@@ -274,11 +274,13 @@ def _ledger(generation: Path | None) -> ledger.Ledger | None:
         return None
 
 
-def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None):
+def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None,
+              sources: Sequence[Path]):
     """What the update of ``corpus`` needs of the live index: its generation and metadata,
     what it holds of each article that matters, its sources' names, and its ledger's
     entries by file. With a ledger, the articles that matter are those read and those
-    the ledger lists but the sources did not give: the others are unchanged."""
+    the ledger lists, in a file within the update's reach, that the sources did not
+    give: the others are unchanged."""
     if previous is None:
         live, meta, indexed, spellings = _held(index_dir)
         others: dict[str, list[str]] = {}
@@ -293,7 +295,8 @@ def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None):
         with ix.searcher() as searcher:
             reader = searcher.reader()
             spellings = columns.value_counts(reader, schema.SOURCE)
-            indexed = {i: Indexed("", o) for i, o in previous.origins().items()
+            indexed = {i: Indexed("", o)
+                       for i, o in previous.origins(in_reach(corpus, sources)).items()
                        if i not in corpus.origins}
             prints, origins = (reader.column_reader(n) for n in (schema.FINGERPRINT,
                                                                   schema.ORIGIN))

@@ -23,7 +23,7 @@ import dataclasses
 import functools
 import json
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,9 +80,10 @@ class Ledger:
         _write_json(Path(generation) / LEDGER, data)
         (Path(generation) / TOUCHED).unlink(missing_ok=True)
 
-    def known(self) -> dict[str, Filed]:
-        """By file, what need not be read again (corpus.load_corpus)."""
-        return {origin: self._filed(f) for origin, f in self.files.items()}
+    def known(self) -> Mapping[str, Filed]:
+        """By file, what need not be read again (corpus.load_corpus); worked out only for
+        the files asked for, since an update may read one file of many."""
+        return _Known(self)
 
     def _filed(self, f: FileLedger) -> Filed:
         stale = {u for u, i in zip(f.units, f.ids, strict=True) if i in self.touched} \
@@ -91,11 +92,13 @@ class Ledger:
         return Filed(f.stat, functools.partial(_units, f, stale),
                      tuple(zip(f.lines, f.units, f.ids, strict=True)) if whole else None)
 
-    def origins(self) -> dict[str, str]:
-        """The file of every article the index holds from one (touched ones aside)."""
+    def origins(self, wanted: Callable[[str], bool] | None = None) -> dict[str, str]:
+        """The file of every article the index holds from one (touched ones aside), or
+        from the ``wanted`` files."""
         found: dict[str, str] = {}
         for origin, f in self.files.items():
-            found.update(dict.fromkeys(f.ids, origin))
+            if wanted is None or wanted(origin):
+                found.update(dict.fromkeys(f.ids, origin))
         for article_id in self.touched:
             found.pop(article_id, None)
         return found
@@ -103,8 +106,23 @@ class Ledger:
     def without(self, ids: Collection[str]) -> dict[str, FileLedger]:
         """The entries, by file, but those of these ids and of the touched ones."""
         gone = self.touched.union(ids)
-        return {o: _keep(f, lambda i: i not in gone) if not gone.issuperset(f.ids)
+        return {o: f if gone.isdisjoint(f.ids)  # the common case, at C speed
+                else _keep(f, lambda i: i not in gone) if not gone.issuperset(f.ids)
                 else FileLedger((), (), (), f.stat, False) for o, f in self.files.items()}
+
+
+class _Known(Mapping[str, Filed]):
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+
+    def __getitem__(self, origin: str) -> Filed:
+        return self._ledger._filed(self._ledger.files[origin])
+
+    def __iter__(self):
+        return iter(self._ledger.files)
+
+    def __len__(self) -> int:
+        return len(self._ledger.files)
 
 
 def touch(generation: Path, ids: Iterable[str], toc: int) -> None:

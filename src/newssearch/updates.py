@@ -11,7 +11,7 @@ in full (a bad line may be the very article), are kept.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +81,7 @@ def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
                   if p.reason not in FLAGGED_ONLY}
     visited = set(corpus.visited)
     complete = visited - incomplete
-    directories = tuple(os.path.join(os.path.abspath(s), "") for s in sources if Path(s).is_dir())
+    directories = _directories(sources)
     removed: dict[tuple[str, str], list[str]] = {}
     spared: dict[str, list[str]] = {}
     for article_id, held in indexed.items():
@@ -98,3 +98,15 @@ def plan_update(indexed: Mapping[str, Indexed], corpus: Corpus,
         write, added, moved,
         tuple(Removal(o, why, tuple(sorted(ids))) for (o, why), ids in sorted(removed.items())),
         tuple(Spared(o, tuple(sorted(ids))) for o, ids in sorted(spared.items())))
+
+
+def in_reach(corpus: Corpus, sources: Sequence[Path]) -> Callable[[str], bool]:
+    """Whether an update of ``corpus`` (read from ``sources``) may remove or spare the
+    articles of a file: only of one it read, or one under a directory it read. What the
+    index holds from other files, it neither needs nor reads."""
+    visited, directories = frozenset(corpus.visited), _directories(sources)
+    return lambda origin: origin in visited or origin.startswith(directories)
+
+
+def _directories(sources: Sequence[Path]) -> tuple[str, ...]:
+    return tuple(os.path.join(os.path.abspath(s), "") for s in sources if Path(s).is_dir())
