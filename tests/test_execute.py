@@ -320,3 +320,34 @@ def test_an_or_scores_the_parts_of_a_group_where_only_some_occur(opened):
         for doc in set(docs[b]) - set(docs[a]) - set(docs[c]):
             assert doc not in got  # b alone does not match
     assert checked > 20
+
+
+def test_all_words_and_bonuses_score_their_matches_as_the_whole_lists_would(opened):
+    """Every word of a query, and the bonus of its exact forms, are scored only where all
+    the words are; the scores are those of each word's whole list, to the last bit."""
+    searcher, _ = opened
+    reader = searcher.reader()
+    tables = Tables(reader)
+    words = sample_terms(reader, "text", 40)
+    checked = 0
+    common = [(a, b) for i, a in enumerate(words[:6]) for b in words[i + 1:6]]
+    for a, b in [*common, *zip(words, words[1:], strict=False)]:
+        nodes = [tree.BM25F((tree.Term("title", w, 2.0), tree.Term("text", w, 1.0)))
+                 for w in (a, b)]
+        bonus = tree.MatchAny(tuple(tree.Term(f, w, 0.5) for w in (a, b)
+                                    for f in ("title_exact", "text_exact")))
+        query = tree.WithBonus(tree.MatchAll(tuple(nodes)), bonus)
+        ids, scores = Engine(reader, tables, PostingCache()).evaluate(query)
+        whole = Engine(reader, tables, PostingCache())
+        parts = [whole.evaluate(n) for n in nodes]
+        want = np.intersect1d(parts[0][0], parts[1][0])
+        expected = np.zeros(want.size, dtype=np.float32)
+        for got, part in parts:
+            expected += part[np.searchsorted(got, want)]
+        got, extra = whole.evaluate(bonus)
+        inside = np.isin(got, want)
+        expected[np.searchsorted(want, got[inside])] += extra[inside]
+        assert ids.tolist() == want.tolist()
+        assert scores.tolist() == expected.tolist()
+        checked += int(want.size)
+    assert checked > 100

@@ -198,16 +198,16 @@ class Engine:
         if isinstance(node, MatchAll | MatchAny):
             if not node.children:
                 return NOTHING
-            found = [self.evaluate(child) for child in node.children]
             if isinstance(node, MatchAny):
-                return self._any(node, found)
-            smallest, *others = sorted(found, key=lambda f: f[0].size)
-            ids = smallest[0]
-            for got, _ in others:
+                return self._any(node, [self.evaluate(child) for child in node.children])
+            # The words' documents first, then the scores of those having every word.
+            smallest, *others = sorted((self._ids_of(c) for c in node.children), key=len)
+            ids = smallest
+            for got in others:
                 ids = ids[contains(got, ids)]
             score = np.zeros(ids.size, dtype=np.float32)
-            for got, scores in found:  # in the children's order, as float32
-                score += scores[np.searchsorted(got, ids)]
+            for child in node.children:  # in the children's order, as float32
+                score += self._scores_at(child, ids)
             return ids, score
         if isinstance(node, Without):
             ids, score = self.evaluate(node.node)
@@ -215,10 +215,9 @@ class Engine:
             return ids[keep], score[keep]
         if isinstance(node, WithBonus):
             ids, score = self.evaluate(node.node)
-            got, bonus = self.evaluate(node.bonus)
-            inside = contains(ids, got)
+            got, bonus = self.at(node.bonus, ids)
             score = score.copy()
-            score[np.searchsorted(ids, got[inside])] += bonus[inside]
+            score[np.searchsorted(ids, got)] += bonus
             return ids, score
         if isinstance(node, ConstantScore):
             ids, _ = self.evaluate(node.node)
@@ -229,6 +228,61 @@ class Engine:
             ids = self.tables.live_ids
             return ids, np.zeros(ids.size, dtype=np.float32)
         return NOTHING
+
+    def _ids_of(self, node: Clause) -> np.ndarray:
+        """The documents matching ``node``: for a word (BM25F), without scoring them."""
+        if isinstance(node, BM25F) and node not in self._memo:
+            key = ("ids", node)
+            found = self._memo.get(key)
+            if found is None:
+                found = self._memo[key] = union(
+                    [self._ids(t.field, t.text) for t in node.terms], self.tables.size)
+            return found
+        return self.evaluate(node)[0]
+
+    def _scores_at(self, node: Clause, wanted: np.ndarray) -> np.ndarray:
+        """The scores evaluate(node) gives the sorted documents ``wanted``, which match it."""
+        if isinstance(node, BM25F) and node not in self._memo:
+            return self._bm25f_at(node, wanted)
+        ids, scores = self.evaluate(node)
+        return scores[np.searchsorted(ids, wanted)]
+
+    def _bm25f_at(self, node: BM25F, wanted: np.ndarray) -> np.ndarray:
+        """bm25f()'s scores, computed for the documents ``wanted`` alone."""
+        parts = []
+        for term in node.terms:
+            here = wanted[contains(self._ids(term.field, term.text), wanted)]
+            freqs = self._frequencies_at(term.field, term.text, here)
+            parts.append((here, term.weight * self.title_damped(term.field, here, freqs)))
+        _, tf = added(parts, self.tables.size)
+        idf = bm25.idf(self.tables.size, int(self._ids_of(node).size))
+        return (idf * bm25.saturated(tf)).astype(np.float32)
+
+    def _frequencies_at(self, field: str, text: str, wanted: np.ndarray) -> np.ndarray:
+        """frequencies()'s values for the documents ``wanted`` (which hold the term)."""
+        cached = self.cache.get(("tf", field, text))
+        if cached is not None:
+            return cached[1][np.searchsorted(cached[0], wanted)]
+        ids, tf = self._postings(field, text)
+        return self._normalised(field, wanted, tf[np.searchsorted(ids, wanted)])
+
+    def at(self, node: Clause, among: np.ndarray) -> Matches:
+        """evaluate(node) for the sorted documents ``among`` alone, with the same scores.
+
+        A bonus counts only where the query matches: its terms (the exact forms of
+        every word) are scored for those documents, not over all their postings.
+        """
+        if isinstance(node, Term):
+            ids = self._ids(node.field, node.text)
+            wanted = among[contains(ids, among)]
+            scores = self.term_at(node.field, node.text, wanted)
+            return wanted, scores * np.float32(node.weight) if node.weight != 1 else scores
+        if isinstance(node, MatchAny) and node.children \
+                and all(isinstance(c, Term) for c in node.children):  # _any's one union
+            return added([self.at(c, among) for c in node.children], self.tables.size)
+        ids, scores = self.evaluate(node)
+        keep = contains(among, ids)
+        return ids[keep], scores[keep]
 
     def _any(self, node: MatchAny, found: list[Matches]) -> Matches:
         """The documents matching any child, each scored by the children's supports.
@@ -290,7 +344,7 @@ class Engine:
 
     def _ids(self, field: str, text: str) -> np.ndarray:
         """A term's document numbers: term()'s if it has them, else read."""
-        cached = self.cache.get(("bm25", field, text))
+        cached = self.cache.get(("bm25", field, text)) or self.cache.get(("tf", field, text))
         return cached[0] if cached is not None else self._postings(field, text)[0]
 
     def _postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -308,9 +362,8 @@ class Engine:
         cached = self.cache.get(("bm25", field, text))
         if cached is not None:
             return cached[1][np.searchsorted(cached[0], wanted)]
-        ids, tf = self._postings(field, text)
-        tf = self._normalised(field, wanted, tf[np.searchsorted(ids, wanted)])
-        return self._scores(field, wanted, tf, len(ids))
+        tf = self._frequencies_at(field, text, wanted)
+        return self._scores(field, wanted, tf, len(self._ids(field, text)))
 
     def _normalised(self, field: str, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """Frequencies normalised by the documents' lengths (as float32), for frequencies()."""
@@ -381,6 +434,20 @@ def added(parts: list[Matches], size: int) -> Matches:
     for got, scores in parts:
         sums[np.searchsorted(ids, got)] += scores
     return ids, sums
+
+
+def union(parts: list[np.ndarray], size: int) -> np.ndarray:
+    """The documents of added(), without the scores."""
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return NOTHING[0]
+    if sum(ids.size for ids in parts) * DENSE_SHARE >= size:
+        mask = np.zeros(size, dtype=bool)
+        for ids in parts:
+            mask[ids] = True
+        return np.flatnonzero(mask).astype(np.int32)
+    return np.unique(np.concatenate(parts))
 
 
 def dense(size: int, ids: np.ndarray) -> np.ndarray:
