@@ -295,9 +295,9 @@ def _held_for(index_dir: Path, corpus: Corpus, previous: ledger.Ledger | None,
         with ix.searcher() as searcher:
             reader = searcher.reader()
             spellings = columns.value_counts(reader, schema.SOURCE)
-            indexed = {i: Indexed("", o)
-                       for i, o in previous.origins(in_reach(corpus, sources)).items()
-                       if i not in corpus.origins}
+            reached = previous.origins(in_reach(corpus, sources))
+            unread = {o: Indexed("", o) for o in set(reached.values())}  # one per file
+            indexed = {i: unread[o] for i, o in reached.items() if i not in corpus.origins}
             prints, origins = (reader.column_reader(n) for n in (schema.FINGERPRINT,
                                                                   schema.ORIGIN))
             for article in corpus.articles:
