@@ -28,6 +28,8 @@ import numpy as np
 MAGIC = b"NSARR02\n"
 EXTENSION = "nsa"
 _ALIGN = 64
+# Term rows a segment remembers (a few MB): looked up again by each query that has them.
+REMEMBERED_ROWS = 100_000
 # Columns kept as each document's label number and the segment's sorted labels; the
 # headline key, whose labels are as many as the articles and never shown, as a hash.
 LABELLED = ("section", "source", "year", "day")
@@ -154,6 +156,7 @@ class SegmentPostings:
         self._starts, self._docs, self._weights = a["starts"], a["docs"], a["weights"]
         self._value_starts, self._values = a["value_starts"], a["values"]
         self._arrays = a
+        self._found: dict[Key, int] = {}
 
     def column(self, name: str) -> tuple[list[bytes], np.ndarray] | None:
         """A labelled column: the segment's sorted labels (UTF-8, "" first) and each
@@ -171,6 +174,16 @@ class SegmentPostings:
 
     def row(self, term: Key) -> int:
         """The term's row, or -1 if the segment does not hold it."""
+        # Remembered: a query looks each of its terms up in every segment several times
+        # (postings, positions, spelling), and each lookup is a dozen small numpy calls.
+        found = self._found.get(term)
+        if found is None:
+            if len(self._found) >= REMEMBERED_ROWS:
+                self._found.clear()
+            found = self._found[term] = self._row(term)
+        return found
+
+    def _row(self, term: Key) -> int:
         key, h = term
         i = int(np.searchsorted(self._hashes, h))
         while i < self._hashes.size and self._hashes[i] == h:

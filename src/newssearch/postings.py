@@ -262,7 +262,8 @@ def position_keys(reader, field: str, text: str, docs: np.ndarray,
         decode = reader.schema[field].format.decode_positions
         return _keys(found_docs, [decode(v) for v in values])
     term = postarrays.term_key(field, reader.schema[field].to_bytes(text))
-    parts, whoosh_docs = [], []
+    # Every segment's values are decoded together: a query visits each segment per word.
+    found_docs, blobs, lengths, whoosh_docs = [], [], [], []
     for (leaf, offset), found in _segments(reader, arrays):
         local = docs[(docs >= offset) & (docs < offset + leaf.doc_count_all())] - offset
         if not local.size:
@@ -279,15 +280,19 @@ def position_keys(reader, field: str, text: str, docs: np.ndarray,
         where = where[inside]
         which = where[ids[where] == local[inside]]
         if which.size:
-            blob, lengths = found.values(row, which)
-            parts.append(_french_keys(ids[which].astype(np.int64) + offset, blob, lengths))
+            blob, count = found.values(row, which)
+            found_docs.append(ids[which].astype(np.int64) + offset)
+            blobs.append(blob)
+            lengths.append(count)
+    parts = [_french_keys(np.concatenate(found_docs), np.concatenate(blobs),
+                          np.concatenate(lengths))] if found_docs else []
     if whoosh_docs:
         wanted = np.concatenate(whoosh_docs)
-        found_docs, values = _wanted_values(reader, field, text, wanted)
+        read_docs, values = _wanted_values(reader, field, text, wanted)
         if values:
-            lengths = np.array([len(v) for v in values], dtype=np.int64)
+            count = np.array([len(v) for v in values], dtype=np.int64)
             blob = np.frombuffer(b"".join(values), dtype=np.uint8)
-            parts.append(_french_keys(np.array(found_docs, dtype=np.int64), blob, lengths))
+            parts.append(_french_keys(np.array(read_docs, dtype=np.int64), blob, count))
     if not parts:
         return np.zeros(0, dtype=np.int64)
     keys = np.concatenate(parts)
