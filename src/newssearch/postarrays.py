@@ -28,8 +28,8 @@ import numpy as np
 MAGIC = b"NSARR02\n"
 EXTENSION = "nsa"
 _ALIGN = 64
-# Term rows a segment remembers (a few MB): looked up again by each query that has them.
-REMEMBERED_ROWS = 100_000
+# Term rows a segment remembers (about 2.5 MB): each query looks its terms up again.
+REMEMBERED_ROWS = 10_000
 # Columns kept as each document's label number and the segment's sorted labels; the
 # headline key, whose labels are as many as the articles and never shown, as a hash.
 LABELLED = ("section", "source", "year", "day")
