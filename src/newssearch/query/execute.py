@@ -414,40 +414,38 @@ def added(parts: list[Matches], size: int) -> Matches:
     """The documents in any of the parts, each with the sum of its scores in them.
 
     The scores add up in the parts' order, in float32, whichever way the union is
-    made: a union holding a large share of the archive goes through a mask over it
-    (cheaper than sorting), a smaller one through a sort of the lists.
+    made (union()).
     """
     if len(parts) == 1:
         return parts[0]
     if not parts:
         return NOTHING
-    if sum(ids.size for ids, _ in parts) * DENSE_SHARE >= size:
-        mask = np.zeros(size, dtype=bool)
-        sums = np.zeros(size, dtype=np.float32)
-        for ids, scores in parts:
-            mask[ids] = True
-            sums[ids] += scores
-        ids = np.flatnonzero(mask).astype(np.int32)
-        return ids, sums[ids]
-    ids = np.unique(np.concatenate([ids for ids, _ in parts]))
-    sums = np.zeros(ids.size, dtype=np.float32)
+    ids = union([got for got, _ in parts], size)
+    dense = _dense([got for got, _ in parts], size)
+    sums = np.zeros(size if dense else ids.size, dtype=np.float32)
     for got, scores in parts:
-        sums[np.searchsorted(ids, got)] += scores
-    return ids, sums
+        sums[got if dense else np.searchsorted(ids, got)] += scores
+    return ids, sums[ids] if dense else sums
 
 
 def union(parts: list[np.ndarray], size: int) -> np.ndarray:
-    """The documents of added(), without the scores."""
+    """The documents in any of the parts (sorted lists): a union holding a large share of
+    the archive goes through a mask over it (cheaper than sorting), a smaller one through
+    a sort of the lists."""
     if len(parts) == 1:
         return parts[0]
     if not parts:
         return NOTHING[0]
-    if sum(ids.size for ids in parts) * DENSE_SHARE >= size:
+    if _dense(parts, size):
         mask = np.zeros(size, dtype=bool)
         for ids in parts:
             mask[ids] = True
         return np.flatnonzero(mask).astype(np.int32)
     return np.unique(np.concatenate(parts))
+
+
+def _dense(parts: list[np.ndarray], size: int) -> bool:
+    return sum(ids.size for ids in parts) * DENSE_SHARE >= size
 
 
 def dense(size: int, ids: np.ndarray) -> np.ndarray:
