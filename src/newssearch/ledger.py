@@ -112,6 +112,8 @@ class Ledger:
 
 
 class _Known(Mapping[str, Filed]):
+    """Ledger.known(): each file's Filed, made when it is asked for."""
+
     def __init__(self, ledger: Ledger):
         self._ledger = ledger
 

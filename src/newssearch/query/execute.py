@@ -420,12 +420,12 @@ def added(parts: list[Matches], size: int) -> Matches:
         return parts[0]
     if not parts:
         return NOTHING
-    ids = union([got for got, _ in parts], size)
-    dense = _dense([got for got, _ in parts], size)
-    sums = np.zeros(size if dense else ids.size, dtype=np.float32)
+    lists = [got for got, _ in parts]
+    ids, masked = union(lists, size), _through_mask(lists, size)
+    sums = np.zeros(size if masked else ids.size, dtype=np.float32)
     for got, scores in parts:
-        sums[got if dense else np.searchsorted(ids, got)] += scores
-    return ids, sums[ids] if dense else sums
+        sums[got if masked else np.searchsorted(ids, got)] += scores
+    return ids, sums[ids] if masked else sums
 
 
 def union(parts: list[np.ndarray], size: int) -> np.ndarray:
@@ -436,7 +436,7 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
         return parts[0]
     if not parts:
         return NOTHING[0]
-    if _dense(parts, size):
+    if _through_mask(parts, size):
         mask = np.zeros(size, dtype=bool)
         for ids in parts:
             mask[ids] = True
@@ -444,7 +444,8 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def _dense(parts: list[np.ndarray], size: int) -> bool:
+def _through_mask(parts: list[np.ndarray], size: int) -> bool:
+    """Whether a union of these lists is made with a mask over the archive."""
     return sum(ids.size for ids in parts) * DENSE_SHARE >= size
 
 
