@@ -13,7 +13,7 @@ SEED = Path(__file__).parent.parent / "seeds"
 
 
 def postings(ix) -> dict:
-    """Every term's postings, term statistics and every field length of an index."""
+    """Every term's postings, blocks, term statistics and every field length of an index."""
     found = {}
     with ix.searcher() as s:
         reader = s.reader()
@@ -22,13 +22,17 @@ def postings(ix) -> dict:
                 continue
             for btext in reader.lexicon(fieldname):
                 m = reader.postings(fieldname, btext)
-                items = []
+                items, blocks = [], []
                 while m.is_active():
+                    if m._i == 0:  # a block's first posting: what a reader may skip by
+                        blocks.append((m.block_max_id(), m.block_max_weight(),
+                                       m.block_min_length(), m.block_max_length()))
                     items.append((m.id(), m.weight(), m.value()))
                     m.next()
                 info = reader.term_info(fieldname, btext)
-                found[fieldname, btext] = (items, info.min_length(), info.max_length(),
-                                           info.max_weight(), info.doc_frequency())
+                found[fieldname, btext] = (items, blocks, info.min_length(), info.max_length(),
+                                           info.max_weight(), info.doc_frequency(),
+                                           info.weight(), info.min_id(), info.max_id())
         found["lengths"] = [(d, f, reader.doc_field_length(d, f))
                             for d in range(reader.doc_count()) for f in ("title", "text")]
     return found

@@ -20,8 +20,10 @@ upgrade is a diff of those:
 - ``TermPool``: ``whoosh.writing.PostingPool`` (``add``, ``iter_postings``,
   ``cleanup``, ``currentsize``);
 - ``write_postings``: ``whoosh.codec.base.FieldWriter.add_postings`` and
-  ``whoosh.codec.whoosh3.W3PostingsWriter.add_posting`` (``_ids``, ``_weights``,
-  ``_values``, ``_blocklimit``, ``_write_block``, ``_minlength``, ``_maxlength``);
+  ``whoosh.codec.whoosh3.W3PostingsWriter._write_block``, ``_mini_weights`` and
+  ``W3TermInfo.add_block`` (``_terminfo``, ``_postfile``, ``_blocklimit``,
+  ``_blockcount``, and the term info's ``_weight``, ``_df``, ``_minlength``,
+  ``_maxlength``, ``_maxweight``, ``_minid``, ``_maxid``);
 - ``merge_tiers``: ``whoosh.writing.MERGE_SMALL``;
 - ``write_all``: ``whoosh.multiproc.MpWriter._commit`` (``_close_segment``,
   ``_commit_toc``, ``_finish``, ``_finalize_segment``).
@@ -34,13 +36,15 @@ import gc
 import itertools
 import multiprocessing
 import os
+import pickle
 import secrets
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 
-from whoosh.codec.whoosh3 import W3Codec, W3Segment
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
 from whoosh.reading import SegmentReader
 from whoosh.util import IDCHARS
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from newssearch import postarrays
@@ -99,7 +103,7 @@ class FastSegmentWriter(SegmentWriter):
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         terms = self.pool.sorted_terms()
-        write_postings(self.fieldwriter, self.schema, self.lengths, TermPool.postings_of(terms))
+        write_postings(self.fieldwriter, self.schema, self.lengths, terms)
         self.fieldwriter.close()
         with self.newsegment.create_file(self.storage, "." + postarrays.EXTENSION) as f:
             postarrays.write(f, terms, self.docnum, self.columns)
@@ -184,44 +188,91 @@ class TermPool:
         self.terms = {}
 
 
-def write_postings(fw, schema, lengths: dict[str, dict[int, int]], postings) -> None:
-    """Feed sorted (field, term, docnum, weight, value) postings to a Whoosh 3 field writer."""
-    lastfield = lasttext = pw = None
+def write_postings(fw, schema, lengths: dict[str, dict[int, int]], terms) -> None:
+    """Write sorted terms' postings to a Whoosh 3 field writer, a block at a time."""
+    lastfield = None
     field_lengths: dict[int, int] = {}
-    for fieldname, btext, docnum, weight, value in postings:
+    fixedsize = None
+    for (fieldname, btext), term_postings in terms:
         if fieldname != lastfield:
-            if lasttext is not None:
-                fw.finish_term()
             if lastfield is not None:
                 fw.finish_field()
             fw.start_field(fieldname, schema[fieldname])
             field_lengths = lengths.get(fieldname, {})
-            lastfield, lasttext = fieldname, None
-        if btext != lasttext:
-            if lasttext is not None:
-                fw.finish_term()
-            fw.start_term(btext)
-            lasttext = btext
-            pw = fw._postwriter
-        # What W3PostingsWriter.add_posting does, minus the per-call overheads.
-        if len(pw._ids) >= pw._blocklimit:
-            pw._write_block()
-        pw._ids.append(docnum)
-        pw._weights.append(weight)
-        if weight > pw._maxweight:
-            pw._maxweight = weight
-        if value:
-            pw._values.append(value)
-        length = field_lengths.get(docnum)
-        if length:
-            if pw._minlength is None or length < pw._minlength:
-                pw._minlength = length
-            if length > pw._maxlength:
-                pw._maxlength = length
-    if lasttext is not None:
+            fixedsize = schema[fieldname].format.fixed_value_size()
+            lastfield = fieldname
+        fw.start_term(btext)
+        _write_blocks(fw._postwriter, term_postings, field_lengths, fixedsize)
         fw.finish_term()
     if lastfield is not None:
         fw.finish_field()
+
+
+def _write_blocks(pw, term_postings: postarrays.Postings, field_lengths: dict[int, int],
+                  fixedsize: int | None) -> None:
+    """Write one term's postings as W3PostingsWriter._write_block does, block by block.
+
+    The blocks are those Whoosh writes, with two differences its reader does not
+    see: the block's data is pickled with protocol 5, where Whoosh's protocol 2
+    spells every value's bytes as a call to codecs.encode over a Latin-1 string,
+    and whole-number weights are pickled as ints (2 bytes, not a 9-byte float).
+    At 5,000 articles that made the posting file 60 % smaller.
+    """
+    docnums, weights, blob, sizes = term_postings
+    values = bytes(blob)
+    ends = list(itertools.accumulate(sizes))
+    terminfo = pw._terminfo
+    postfile = pw._postfile
+    limit = pw._blocklimit
+    count = len(docnums)
+    for start in range(0, count, limit):
+        stop = min(start + limit, count)
+        ids = docnums[start:stop]
+        block_weights = array("f", weights[start:stop])  # Whoosh keeps them as float32
+        maxweight = max(0, max(weights[start:stop]))
+        block_lengths = [n for n in map(field_lengths.get, ids) if n]
+        minlength = min(block_lengths) if block_lengths else None
+        maxlength = max(block_lengths, default=0)
+        if fixedsize == 0:
+            block_values = None
+        else:
+            found = [values[ends[i] - sizes[i]:ends[i]] for i in range(start, stop)]
+            found = [v for v in found if v]  # Whoosh buffers only non-empty values
+            block_values = tuple(found) if fixedsize is None or fixedsize < 0 \
+                else b"".join(found)
+        before = array("i", (0,)) + ids[:-1]  # whoosh.util.numlists.delta_encode
+        deltas = tuple([b - a for a, b in zip(before, ids, strict=True)])
+        databytes = pickle.dumps((deltas, _mini_weights(block_weights), block_values), 5)
+        # W3TermInfo.add_block
+        terminfo._weight += sum(block_weights)
+        terminfo._df += stop - start
+        if minlength is not None:
+            terminfo._minlength = minlength if terminfo._minlength is None \
+                else min(terminfo._minlength, minlength)
+        terminfo._maxlength = max(terminfo._maxlength, maxlength)
+        terminfo._maxweight = max(terminfo._maxweight, maxweight)
+        if terminfo._minid is None:
+            terminfo._minid = ids[0]
+        terminfo._maxid = ids[-1]
+        if not pw._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+        infobytes = pickle.dumps((stop - start, ids[-1], maxweight, 0,
+                                  length_to_byte(minlength), length_to_byte(maxlength)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        postfile.write_int(-blocklength if stop == count else blocklength)
+        postfile.write(infobytes)
+        postfile.write(databytes)
+        pw._blockcount += 1
+
+
+def _mini_weights(weights: array) -> float | tuple | None:
+    """W3PostingsWriter._mini_weights, with whole numbers as ints."""
+    first = weights[0]
+    if all(w == first for w in weights):
+        return None if first == 1.0 else first
+    if all(w.is_integer() for w in weights):
+        return tuple(int(w) for w in weights)
+    return tuple(weights)
 
 
 # A tier holds segments within a factor of ten in size; this many in one tier are merged.
