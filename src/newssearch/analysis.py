@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
+import struct
 import threading
 from array import array
 from collections import defaultdict
@@ -227,6 +228,11 @@ def text_positions(value: str) -> tuple[dict[str, list[int]], dict[str, list[int
     return stems, exact
 
 
+# The encoding of a word found once, at a position under 256 (most words of an article).
+_ONE_POSITION = tuple(b"\x00" + bytes((p,)) for p in range(256))
+_UINT = struct.Struct("=I")  # array("I")'s bytes, as _gaps reads them
+
+
 class FrenchPositions(Positions):
     """Whoosh's positions format, fed by text_positions without Whoosh Token objects.
 
@@ -245,13 +251,38 @@ class FrenchPositions(Positions):
         for word, found in poses.items():
             yield word, len(found), len(found) * boost, encode(found)
 
+    def postings(self, value, analyzer, boost: float = 1.0
+                 ) -> tuple[list[tuple[bytes, float, bytes]], int]:
+        """(term, weight, positions) of each word of a field's value, and the field's length.
+
+        What SegmentWriter.add_document gathers from word_values, built in one pass.
+        """
+        if not isinstance(value, str) or not isinstance(analyzer, FrenchAnalyzer):
+            found = list(self.word_values(value, analyzer, mode="index"))
+            return ([(w.encode(), weight * boost, v) for w, _, weight, v in found],
+                    sum(n for _, n, _, _ in found))
+        poses = text_positions(value)[0 if analyzer.stemmed else 1]
+        field_boost = self.field_boost
+        encode = self.encode
+        one = _ONE_POSITION
+        items = []
+        length = 0
+        for word, found in poses.items():
+            n = len(found)
+            length += n
+            first = found[0]
+            items.append((word.encode(), n * field_boost * boost,
+                          one[first] if n == 1 and first < 256 else encode(found)))
+        return items, length
+
     def encode(self, poslist: list[int]) -> bytes:
-        if poslist[-1] < 256:  # every gap fits a byte (nearly always): no check needed
+        if len(poslist) == 1:
+            first = poslist[0]
+            return _ONE_POSITION[first] if first < 256 else b"\x01" + _UINT.pack(first)
+        try:  # every gap fits a byte (nearly always)
             return b"\x00" + bytes(map(operator.sub, poslist, [0, *poslist]))
-        gaps = [b - a for a, b in zip([0, *poslist], poslist, strict=False)]
-        if max(gaps) < 256:
-            return b"\x00" + bytes(gaps)
-        return b"\x01" + array("I", gaps).tobytes()
+        except ValueError:  # a gap of 256 or more
+            return b"\x01" + array("I", map(operator.sub, poslist, [0, *poslist])).tobytes()
 
     def _gaps(self, valuestring: bytes):
         if valuestring[:1] == b"\x00":

@@ -39,7 +39,7 @@ import os
 import pickle
 import secrets
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
 from whoosh.reading import SegmentReader
@@ -48,6 +48,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from newssearch import postarrays
+from newssearch.analysis import FrenchPositions
 from newssearch.processes import die_with_parent
 from newssearch.schema import require_whoosh
 
@@ -99,6 +100,55 @@ class FastSegmentWriter(SegmentWriter):
             add_column_value(fieldname, columnobj, value)
 
         self.perdocwriter.add_column_value = remember_value
+        # add_document does not build spelling fields or term vectors: none is used.
+        self._plain = not any(f.separate_spelling() or f.vector for _, f in self.schema.items())
+
+    def add_document(self, **fields) -> None:
+        """SegmentWriter.add_document, adding each field's postings to the pool at once.
+
+        French text fields get their postings from FrenchPositions.postings, a list
+        built in one pass, where Whoosh runs two generators and a method call per
+        posting. Other fields go through their own field.index, as in Whoosh.
+        """
+        if not self._plain:
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        add_postings = self.pool.add_postings
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    fast = isinstance(field.format, FrenchPositions)
+                    items, length = (field.format.postings(value, field.analyzer, fieldboost)
+                                     if fast else _postings(field, value, fieldboost))
+                    add_postings(fieldname, docnum, items)
+                    if not field.scorable:
+                        length = 0
+                customval = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(fieldname, field, customval if field.stored else None,
+                                       length)
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(fieldname, column,
+                                                  field.to_column_value(customval))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -135,7 +185,7 @@ class UniqueSegments:
 
 
 class TermPool:
-    """Postings grouped by term as documents are added, in document order, in arrays.
+    """Postings grouped by field and term as documents are added, in document order, in arrays.
 
     Whoosh's pool keeps one tuple per posting (about 160 bytes in Python) and sorts
     them all at the end; here each term holds its document numbers, weights and
@@ -146,31 +196,45 @@ class TermPool:
     """
 
     def __init__(self):
-        self.terms: dict[tuple[str, bytes], postarrays.Postings] = {}
+        self.fields: dict[str, dict[bytes, postarrays.Postings]] = {}
         self.currentsize = 0  # estimated bytes, as Python holds them
-        self.fieldnames: set[str] = set()
+
+    @property
+    def fieldnames(self) -> set[str]:
+        return set(self.fields)
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Add one posting (PostingPool.add: Whoosh's merges add them one at a time)."""
         fieldname, btext, docnum, weight, value = item
-        postings = self.terms.get((fieldname, btext))
-        if postings is None:
-            postings = self.terms[fieldname, btext] = (
-                array("i"), array("d"), bytearray(), array("I"))
-            self.fieldnames.add(fieldname)
-            # The key and its bytes, the dict's slot, the tuple and its four arrays.
-            self.currentsize += 550 + len(btext)
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        if value:
-            postings[2].extend(value)
-            postings[3].append(len(value))
-            self.currentsize += 16 + len(value)
-        else:
-            postings[3].append(0)
-            self.currentsize += 16
+        self.add_postings(fieldname, docnum, ((btext, weight, value),))
+
+    def add_postings(self, fieldname: str, docnum: int,
+                     items: Iterable[tuple[bytes, float, bytes | None]]) -> None:
+        """Add a document's postings in one field: (term, weight, value) each."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+        size = 0
+        for btext, weight, value in items:
+            postings = terms.get(btext)
+            if postings is None:
+                postings = terms[btext] = (array("i"), array("d"), bytearray(), array("I"))
+                # The key and its bytes, the dict's slot, the tuple and its four arrays.
+                size += 550 + len(btext)
+            postings[0].append(docnum)
+            postings[1].append(weight)
+            if value:
+                postings[2].extend(value)
+                postings[3].append(len(value))
+                size += 16 + len(value)
+            else:
+                postings[3].append(0)
+                size += 16
+        self.currentsize += size
 
     def sorted_terms(self) -> list[tuple[tuple[str, bytes], postarrays.Postings]]:
-        return sorted(self.terms.items())
+        return [((fieldname, btext), postings) for fieldname in sorted(self.fields)
+                for btext, postings in sorted(self.fields[fieldname].items())]
 
     @staticmethod
     def postings_of(terms) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
@@ -186,6 +250,15 @@ class TermPool:
 
     def cleanup(self) -> None:
         self.terms = {}
+
+
+def _postings(field, value, fieldboost: float) -> tuple[list, int]:
+    """A field's (term, weight, value) postings of a value and its length, as Whoosh adds them."""
+    items, length = [], 0
+    for btext, freq, weight, vbytes in field.index(value):
+        items.append((btext, weight * fieldboost, vbytes))
+        length += freq
+    return items, length
 
 
 def write_postings(fw, schema, lengths: dict[str, dict[int, int]], terms) -> None:
