@@ -7,14 +7,18 @@ total, the notices, the marks in the results, the suggestion.
 from __future__ import annotations
 
 import json
+import os
 import re
+import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
-from newssearch import indexer
+from newssearch import indexer, schema
+from newssearch.articles import Article
 from newssearch.records import BadRequest, SearchPage, SearchRequest
 from newssearch.search import SearchService
 
@@ -977,3 +981,22 @@ def test_completions_are_words_as_written_never_fragments(completing):
     assert found == ["Macron"]  # not « Macron-Le » of « Macron-Le Pen »
     assert completing.suggest("macron-l") == ["Macron-Le"]  # a hyphen typed: the compound
     assert completing.suggest("elys") == ["élyséenne"]  # accented, as the texts write it
+
+
+def test_a_commit_into_the_live_generation_is_found_by_the_next_search(tmp_path):
+    index = tmp_path / "index"
+    indexer.rebuild([write_jsonl(tmp_path / "news.jsonl", NEWS[:3])], index)
+    live = (index / "current").resolve()
+    settled = time.time() - 3600
+    os.utime(live, (settled, settled))  # a generation built an hour ago
+    service = SearchService(index)
+    assert all_ids(service, "gastronomie lyonnaise") == []
+    assert all_ids(service, "gastronomie lyonnaise") == []  # its settled time now seen
+    ix = whoosh_index.open_dir(str(live))
+    writer = ix.writer()
+    writer.add_document(**schema.document(Article(
+        id="bouchons", title="La gastronomie lyonnaise à l’honneur", lede="", body="",
+        date=None, url="", source="", section="", tags=())))
+    writer.commit()
+    ix.close()
+    assert all_ids(service, "gastronomie lyonnaise") == ["bouchons"]

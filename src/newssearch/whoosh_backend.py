@@ -8,7 +8,9 @@ facet names) is computed once per generation. A snapshot is one request's view.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,6 +35,10 @@ from newssearch.spelling import Vocabulary, written_form
 # More like this: the article's words that say most about it, as Whoosh's more_like takes.
 RELATED_TERMS = 12
 
+# A directory's modification time is trusted once it is this old: the kernel takes
+# it from a coarse clock, so a change in the same tick could leave the same time.
+SETTLED_NS = 1_000_000_000
+
 
 class Generation:
     """One opened index generation and what is computed once per generation."""
@@ -40,6 +46,7 @@ class Generation:
     def __init__(self, ix, path: Path, toc: int, segments: postings.SegmentArrays):
         self.ix, self.path, self.toc = ix, path, toc
         self.segments = segments
+        self._mtime: int | None = None
         self._lock = threading.Lock()
         self._vocabulary: Vocabulary | None = None
         self._facet_names: dict[str, dict[str, list[str]]] | None = None
@@ -49,6 +56,20 @@ class Generation:
         self._searchers: list = []
         # Close this generation's searchers once no request holds it any more.
         weakref.finalize(self, _close_all, self._searchers)
+
+    def moved_on(self) -> bool:
+        """Whether a commit into this generation's directory changed Whoosh's TOC.
+
+        Listing the directory for the newest TOC took 0.1 to 0.4 ms a request (more
+        segments, more files); a directory whose time has not changed since a settled
+        time was seen has no new TOC.
+        """
+        mtime = os.stat(self.path).st_mtime_ns
+        if mtime == self._mtime and time.time_ns() - mtime > SETTLED_NS:
+            return False
+        moved = self.ix.latest_generation() != self.toc
+        self._mtime = mtime
+        return moved
 
     def warm_up(self) -> None:
         """Compute the per-generation caches now rather than in the first request."""
@@ -140,7 +161,7 @@ class WhooshIndex:
     def _live(self) -> Generation:
         path = store.current_generation(self.index_dir)
         gen = self._generation
-        if gen is not None and gen.path == path and gen.toc == gen.ix.latest_generation():
+        if gen is not None and gen.path == path and not gen.moved_on():
             return gen
         with self._lock:
             gen = self._generation
