@@ -218,8 +218,17 @@ def text_positions(value: str) -> tuple[dict[str, list[int]], dict[str, list[int
     stems: dict[str, list[int]] = defaultdict(list)
     exact: dict[str, list[int]] = defaultdict(list)
     pos = 0
-    for match in WORD.finditer(value):
-        for _, _, folded, stemmed_text, compound in analyse_word(match.group()):
+    known = _WORDS.get
+    for raw in WORD.findall(value):
+        pieces = known(raw) or analyse_word(raw)
+        if len(pieces) == 1:  # most words: no elision, no hyphen
+            _, _, folded, stemmed_text, _ = pieces[0]
+            exact[folded].append(pos)
+            if stemmed_text is not None:
+                stems[stemmed_text].append(pos)
+            pos += 1
+            continue
+        for _, _, folded, stemmed_text, compound in pieces:
             exact[folded].append(pos)
             if stemmed_text is not None:
                 stems[stemmed_text].append(pos)
