@@ -71,10 +71,11 @@ class FastSegmentWriter(SegmentWriter):
     zlib-compressed: compressing took an eighth of a build (5,000 articles: 19.4 s
     against 16.8 s), for an index 60 % larger, and reading them back is faster.
 
-    Whoosh writes each posting through three method calls, four type assertions and
-    a field-length lookup that reads back the length column it has just written.
-    Here the lengths are remembered as documents are added and each posting is
-    appended to the codec's block buffer directly. The files are the same.
+    Whoosh adds and writes each posting through several method calls, type
+    assertions and a field-length lookup that reads back the length column it has
+    just written. Here a document's postings in a field go to the pool at once, the
+    lengths are remembered as documents are added, and a term's posting blocks are
+    written together (see _write_blocks). Whoosh reads the files as its own.
     """
 
     def __init__(self, ix):
