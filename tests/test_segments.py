@@ -58,6 +58,19 @@ def test_fast_writer_matches_whooshs_writer(tmp_path):
     assert built["fast"] == built["whoosh"]
 
 
+def test_a_written_segment_lets_go_of_its_postings(tmp_path):
+    docs = [schema.document(a) for a in load_corpus([SEED]).articles[:20]]
+    ix = whoosh_index.create_in(str(tmp_path), schema.build_schema())
+    writer = segments.new_writer(ix)
+    for doc in docs:
+        writer.add_document(**doc)
+    assert writer.pool.sorted_terms()
+    writer._finalize_segment()
+    # A build writes many segments in one process: each one's postings must go.
+    assert writer.pool.sorted_terms() == []
+    ix.close()
+
+
 def test_memory_limit_splits_into_segments(tmp_path):
     articles = load_corpus([SEED]).articles[:400]
     ix = whoosh_index.create_in(str(tmp_path), schema.build_schema())

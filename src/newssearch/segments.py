@@ -250,7 +250,9 @@ class TermPool:
         return self.postings_of(self.sorted_terms())
 
     def cleanup(self) -> None:
-        self.terms = {}
+        # The writer outlives its segment (its closures make a cycle, and a build
+        # pauses the cycle collector), so the pool must let go of its postings here.
+        self.fields = {}
 
 
 def _postings(field, value, fieldboost: float) -> tuple[list, int]:
@@ -302,8 +304,9 @@ def _write_blocks(pw, term_postings: postarrays.Postings, field_lengths: dict[in
     for start in range(0, count, limit):
         stop = min(start + limit, count)
         ids = docnums[start:stop]
-        block_weights = array("f", weights[start:stop])  # Whoosh keeps them as float32
-        maxweight = max(0, max(weights[start:stop]))
+        got = weights[start:stop]
+        block_weights = array("f", got)  # Whoosh keeps them as float32
+        maxweight = max(0, max(got))
         block_lengths = [n for n in map(field_lengths.get, ids) if n]
         minlength = min(block_lengths) if block_lengths else None
         maxlength = max(block_lengths, default=0)
