@@ -34,22 +34,20 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
-import multiprocessing
-import os
 import pickle
 import secrets
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
 from whoosh.util import IDCHARS
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
-from newssearch import postarrays
+from newssearch import postarrays, workers
 from newssearch.analysis import FrenchPositions
-from newssearch.processes import die_with_parent
 from newssearch.schema import require_whoosh
 
 require_whoosh()
@@ -391,50 +389,43 @@ def write_all(ix, documents: Documents, count: int, *, procs: int = 1, limitmb: 
     """Index ``count`` documents into an empty index, in segments built by ``procs`` processes.
 
     Each process keeps at most about ``limitmb`` MB of postings before writing a segment.
+    With more than one, the documents are fed to new worker processes (workers.py).
     """
     procs = max(1, min(procs, count // 500 or 1))
     parent = SegmentWriter(ix, compound=False)  # holds Whoosh's lock for the workers
-    # Fork: the workers inherit the articles instead of receiving them pickled.
-    context = multiprocessing.get_context("fork")
-    done = context.Value("l", 0)
+    done = 0
 
     def added(n: int) -> None:
-        with done.get_lock():
-            done.value += n
-        if progress is not None and procs == 1:
-            progress(min(done.value, count - 1), count)
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(min(done, count - 1), count)
 
-    workers = []
     try:
         if procs == 1:
             found = _write(ix, documents(0, count), limitmb, added)
         else:
             bounds = [count * i // procs for i in range(procs + 1)]
-            for start, stop in itertools.pairwise(bounds):
-                receiver, sender = context.Pipe(duplex=False)
-                worker = context.Process(target=_worker, daemon=True, args=(
-                    ix, documents, start, stop, limitmb, sender, added, os.getpid()))
-                worker.start()
-                sender.close()
-                workers.append((worker, receiver))
-            found = [segment for worker, receiver in workers
-                     for segment in _wait(worker, receiver, done, count, progress)]
+            shares = [documents(start, stop) for start, stop in itertools.pairwise(bounds)]
+            found = [segment for share in workers.run(
+                write_share, (ix.storage.folder, ix.indexname, limitmb), shares, added)
+                for segment in share]
     except BaseException:
-        for worker, _ in workers:
-            if worker.is_alive():
-                worker.kill()
         with contextlib.suppress(Exception):  # the caller discards the build anyway
             parent.cancel()
         raise
-    finally:
-        for worker, receiver in workers:
-            worker.join()
-            receiver.close()
     parent._close_segment()
     parent._commit_toc(found)
     parent._finish()
     if progress is not None:
         progress(count, count)
+
+
+def write_share(folder: str, indexname: str, limitmb: int, documents: Iterator[dict],
+                added: Callable[[int], None]) -> list:
+    """What a worker does: write its documents into segments of the index in ``folder``."""
+    own = FileStorage(folder).open_index(indexname)
+    return _write(own, documents, limitmb, added)
 
 
 @contextlib.contextmanager
@@ -476,32 +467,6 @@ def _write_segments(ix, documents: Iterator[dict], limitmb: int,
             writer._close_segment()
         raise
     return found
-
-
-def _worker(ix, documents: Documents, start: int, stop: int, limitmb: int, sender,
-            added: Callable[[int], None], parent: int) -> None:
-    die_with_parent(parent)
-    try:
-        own = ix.storage.open_index(ix.indexname)
-        sender.send(("ok", _write(own, documents(start, stop), limitmb, added)))
-    except BaseException as e:  # reported to the parent, which raises it
-        sender.send(("error", f"{type(e).__name__}: {e}"))
-    finally:
-        sender.close()
-        os._exit(0)  # skip the inherited atexit handlers and buffers of the parent
-
-
-def _wait(worker, receiver, done, count: int, progress) -> list:
-    """Wait for one worker's segments, reporting progress meanwhile."""
-    while not receiver.poll(0.2):
-        if progress is not None:
-            progress(min(done.value, count - 1), count)
-        if not worker.is_alive() and not receiver.poll(0):
-            raise RuntimeError(f"an indexing worker died (exit code {worker.exitcode})")
-    status, payload = receiver.recv()
-    if status != "ok":
-        raise RuntimeError(f"an indexing worker failed: {payload}")
-    return payload
 
 
 def documents_of(items: Sequence, convert: Callable) -> Documents:
