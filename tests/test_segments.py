@@ -94,3 +94,22 @@ def test_a_build_leaves_the_cycle_collector_as_it_found_it(tmp_path):
             assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_a_document_sent_to_a_worker_leaves_the_parents_strings_as_they_were():
+    import pickle
+    import sys
+
+    article = load_corpus([SEED]).articles[0]
+    doc = schema.document(article)
+    body = doc[schema.BODY]
+    assert not body.isascii()
+    before = sys.getsizeof(body)
+    received = pickle.loads(pickle.dumps(segments._portable(doc)))
+    # A pickled str would keep a UTF-8 copy of itself, growing the parent by its size.
+    assert sys.getsizeof(body) == before
+    restored = segments._restored(received)
+    assert restored == doc
+    assert restored[schema.TEXT] is restored[schema.TEXT_EXACT]
+    pickle.dumps(doc)
+    assert sys.getsizeof(body) > before  # what the encoding avoids
