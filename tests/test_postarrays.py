@@ -13,7 +13,7 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh.qparser import QueryParser
 
-from newssearch import columns, indexer, postarrays, postings, schema, store
+from newssearch import columns, indexer, postarrays, postings, schema, segments, store
 from newssearch.analysis import terms
 from newssearch.query import execute
 from newssearch.records import SearchRequest
@@ -128,6 +128,22 @@ def test_whoosh_alone_still_opens_and_searches_the_index(built):
         assert [h["id"] for h in hits] == ["loin"]
         assert searcher.doc_count() == 301
     ix.close()
+
+
+def test_large_posting_blocks_are_compressed_and_whoosh_reads_them(reader):
+    """Whoosh's own matcher reads compressed and plain blocks alike: their documents
+    and positions are those of the arrays (the test above), and their info says which."""
+    levels = Counter()
+    for leaf, _ in reader.leaf_readers():
+        for text in (b"de", b"la", b"zeugma"):
+            if (schema.TEXT_EXACT, text) not in leaf:
+                continue
+            m = leaf._terms.matcher(schema.TEXT_EXACT, text, leaf.schema[schema.TEXT_EXACT].format)
+            while m.is_active():
+                levels[m._compression] += 1
+                assert len(m.value_as("positions")) == m.weight() >= 1
+                m._next_block()
+    assert levels[segments.ZLIB_LEVEL] and levels[0], levels
 
 
 @pytest.mark.parametrize("damage", ["removed", "cut", "garbled"])

@@ -135,7 +135,8 @@ def test_an_update_is_a_generation_that_rollback_undoes(index_dir, corpus_dir, a
 def test_an_update_writes_segments_as_a_rebuild_does(index_dir, tmp_path):
     indexer.update([write_jsonl(tmp_path / "new5.jsonl", NEW)], index_dir)
     ix, _, _ = indexer.open_index(index_dir)
-    # Separate files, posting blocks not compressed: see segments.FastSegmentWriter.
+    # Separate files, and Whoosh's own compression off: segments._write_blocks compresses
+    # the large blocks itself.
     assert [(s.compound, s.codec()._compression) for s in ix._segments()] \
         == [(False, 0)] * len(ix._segments())
     ix.close()
