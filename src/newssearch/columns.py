@@ -21,7 +21,8 @@ vocabulary are read from it (postings.segment_arrays).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from whoosh import columns as whoosh_columns
@@ -177,22 +178,60 @@ def _padded(blob: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 def document_frequencies(reader, fields: Iterable[str], cache: SegmentArrays) -> Counter[str]:
     """Count, for each word of these fields, the documents that hold it (summed over fields).
 
-    Segment by segment: Whoosh's merged iteration over all of them took 10 s.
+    A field's terms are merged across segments by their keys' 64-bit hashes (each
+    segment's already sorted), and each distinct word decoded once: a Counter updated
+    segment by segment took 3 s on the corpus ×10 (1.4 million terms, 159,000 words),
+    Whoosh's merged iteration 10 s.
     """
     df: Counter[str] = Counter()
-    for leaf, _ in reader.leaf_readers():
-        for fieldname in fields:
-            df.update(cache.get(leaf, "df", fieldname,
-                                lambda leaf, field: _leaf_frequencies(leaf, field, cache)))
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    for field in fields:
+        parts = [cache.get(leaf, "terms", field, lambda leaf, f: _leaf_terms(leaf, f, cache))
+                 for leaf in leaves]
+        if not sum(p.hashes.size for p in parts):
+            continue
+        hashes, counts, terms = (np.concatenate([getattr(p, name) for p in parts])
+                                 for name in ("hashes", "counts", "terms"))
+        order = np.argsort(hashes, kind="stable")  # a merge of sorted runs
+        hashes = hashes[order]
+        new = np.empty(hashes.size, dtype=bool)
+        new[0], new[1:] = True, hashes[1:] != hashes[:-1]
+        totals = np.bincount(np.cumsum(new) - 1, weights=counts[order])
+        first = order[new]  # where each distinct term is first met
+        ends = np.cumsum([p.hashes.size for p in parts])
+        owner = np.searchsorted(ends, first, side="right")
+        words: list[str] = [""] * first.size
+        for i, part in enumerate(parts):
+            mine = np.flatnonzero(owner == i)
+            for at, text in zip(mine.tolist(), part.words(terms[first[mine]]), strict=True):
+                words[at] = text
+        df.update(dict(zip(words, totals.astype(np.int64).tolist(), strict=True)))
     return df
 
 
-def _leaf_frequencies(leaf, field: str, cache: SegmentArrays) -> Counter[str]:
+@dataclass(frozen=True)
+class _FieldTerms:
+    """A segment's terms of one field, by key hash: the hashes, document counts, the
+    terms' numbers in the field, and a way to read the texts of those numbers."""
+
+    hashes: np.ndarray
+    counts: np.ndarray
+    terms: np.ndarray
+    words: Callable[[np.ndarray], list[str]]
+
+
+def _leaf_terms(leaf, field: str, cache: SegmentArrays) -> _FieldTerms:
     found = segment_arrays(leaf, cache)
     if found is not None:
-        return Counter(dict(found.frequencies(field)))
-    return Counter({word.decode("utf-8"): info.doc_frequency()
-                    for word, info in leaf.iter_field(field)})
+        return _FieldTerms(*found.field_terms(field), lambda which: found.words(field, which))
+    texts, counts = [], []
+    for word, info in leaf.iter_field(field):
+        texts.append(word)
+        counts.append(info.doc_frequency())
+    hashes = np.array([postarrays.term_key(field, t)[1] for t in texts], dtype=np.uint64)
+    order = np.argsort(hashes, kind="stable")
+    return _FieldTerms(hashes[order], np.array(counts, dtype=np.int64)[order], order,
+                       lambda which: [texts[i].decode("utf-8") for i in which.tolist()])
 
 
 def column_values(reader, name: str) -> list[str]:

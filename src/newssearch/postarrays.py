@@ -24,7 +24,7 @@ import hashlib
 import json
 import mmap
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -243,13 +243,24 @@ class SegmentPostings:
         return (self._value_block_starts[index // VALUE_BLOCK].astype(np.int64)
                 + self._value_offsets[index])
 
-    def frequencies(self, field: str) -> Iterator[tuple[str, int]]:
-        """Each word of a field with its document count (deleted documents included)."""
+    def field_terms(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A field's terms in the order of their keys' hashes: the hashes (sorted), each
+        term's document count (deleted documents included) and its number in the field."""
         first, end = self.fields.get(field, (0, 0))
+        mine = (self._rows >= first) & (self._rows < end)
+        terms = self._rows[mine].astype(np.int64) - first
+        counts = np.diff(self._starts[first:end + 1].astype(np.int64))
+        return self._hashes[mine], counts[terms], terms
+
+    def words(self, field: str, terms: np.ndarray) -> list[str]:
+        """The texts of a field's terms, by their numbers in the field."""
+        first, end = self.fields.get(field, (0, 0))
+        if not terms.size:
+            return []
         skip = len(field.encode("utf-8")) + 1
         starts = self._key_starts[first:end + 1].astype(np.int64)
-        counts = np.diff(self._starts[first:end + 1].astype(np.int64))
-        blob = self._keys[starts[0]:starts[-1]].tobytes() if end > first else b""
-        bounds = (starts - starts[0]).tolist()
-        for i, count in enumerate(counts.tolist()):
-            yield blob[bounds[i] + skip:bounds[i + 1]].decode("utf-8"), count
+        blob = self._keys[starts[0]:starts[-1]].tobytes()
+        bounds = starts - starts[0]
+        return [blob[a + skip:b].decode("utf-8")
+                for a, b in zip(bounds[terms].tolist(), bounds[terms + 1].tolist(),
+                                strict=True)]
