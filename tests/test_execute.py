@@ -189,6 +189,28 @@ def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collaps
             assert ranked.duplicates.tolist() == copies
 
 
+@pytest.mark.parametrize("keys, size, expected", [
+    ([], 0, []),
+    ([3], 4, [0]),
+    ([2, 2, 2], 3, [0]),
+    ([1, 0, 1, 0, 2], 3, [0, 1, 4]),
+    ([4, 3, 2, 1, 0, 0], 5, [0, 1, 2, 3, 4]),
+])
+def test_first_of_each_headline_key(keys, size, expected):
+    """Facets count one article per headline: the first met of each key."""
+    from newssearch.query.rank import first_of_each
+
+    assert first_of_each(np.array(keys, dtype=np.int32), size).tolist() == expected
+
+
+def test_first_of_each_is_uniques_first_index():
+    from newssearch.query.rank import first_of_each
+
+    keys = np.random.default_rng(3).integers(0, 5_000, 20_000).astype(np.int32)
+    want = np.sort(np.unique(keys, return_index=True)[1])
+    assert first_of_each(keys, 5_000).tolist() == want.tolist()
+
+
 def test_fields_add_frequencies_before_saturating(opened):
     """BM25F: a word's weighted, length-normalised frequencies in each field add up first."""
     searcher, eng = opened

@@ -104,9 +104,6 @@ def _leaf_hashes(leaf, name: str, cache: SegmentArrays) -> np.ndarray:
 
 
 # Python array typecodes of the lengths a VarBytesColumn writes, big-endian on disk.
-
-
-# Python array typecodes of the lengths a VarBytesColumn writes, big-endian on disk.
 _ARRAYS = {"B": ">u1", "b": ">i1", "H": ">u2", "h": ">i2", "I": ">u4", "i": ">i4",
            "L": ">u8", "l": ">i8", "Q": ">u8", "q": ">i8"}
 

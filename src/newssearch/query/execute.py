@@ -77,6 +77,7 @@ class Tables:
                                + self.days // 100 % 100, 0).astype(np.int32)
         self.months_count = int(self.months.max()) + 1 if self.size else 1
         keys = self.codes[schema.TITLE_KEY]
+        self.title_keys = int(keys.max()) + 1 if keys.size else 0  # distinct headline keys
         shared = np.bincount(keys)[keys]
         self.title_factor = (np.maximum(shared, 1) ** -TITLE_SHARE_DAMPING).astype(np.float32)
 

