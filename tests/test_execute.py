@@ -211,6 +211,22 @@ def test_first_of_each_is_uniques_first_index():
     assert first_of_each(keys, 5_000).tolist() == want.tolist()
 
 
+@pytest.mark.parametrize("held, wanted", [
+    (0, 10), (10, 0), (1, 1), (5, 50_000), (50_000, 5), (30_000, 30_000), (60_000, 60_000),
+])
+def test_contains_answers_membership_by_search_or_by_mask(held, wanted):
+    """Few wanted are searched for, many looked up in a mask: the same answer either way,
+    with ids past the last held and the last held itself."""
+    from newssearch.query.execute import contains
+
+    rng = np.random.default_rng(held + wanted)
+    ids = np.unique(rng.integers(0, 70_000, held)).astype(np.int32)
+    asked = np.unique(np.concatenate([rng.integers(0, 80_000, wanted), ids[-1:]]))
+    asked = asked[:wanted].astype(np.int32)
+    assert contains(ids, asked).tolist() == np.isin(asked, ids).tolist()
+    assert contains(ids, ids).all()
+
+
 def test_fields_add_frequencies_before_saturating(opened):
     """BM25F: a word's weighted, length-normalised frequencies in each field add up first."""
     searcher, eng = opened

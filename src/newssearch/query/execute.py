@@ -11,6 +11,7 @@ Word positions (phrases, proximity) are read only for the documents that need th
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from datetime import date
@@ -403,9 +404,18 @@ NOTHING: Matches = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
 
 
 def contains(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Which of ``wanted`` are in ``sorted_ids`` (both sorted, unique): a boolean per wanted."""
+    """Which of ``wanted`` are in ``sorted_ids`` (both sorted, unique): a boolean per wanted.
+
+    Many wanted go through a mask of the ids (up to the last): a binary search for each
+    of 300,000 in 300,000 took 6.6 ms, the mask 1.4 (the stop words at ×10 test eight).
+    """
     if not sorted_ids.size or not wanted.size:
         return np.zeros(wanted.size, dtype=bool)
+    last = int(sorted_ids[-1])
+    if wanted.size * math.log2(sorted_ids.size + 1) > 2 * sorted_ids.size + last / 2:
+        mask = np.zeros(last + 2, dtype=bool)
+        mask[sorted_ids] = True
+        return mask[np.minimum(wanted, last + 1)]
     where = np.searchsorted(sorted_ids, wanted)
     where[where == sorted_ids.size] = 0
     return sorted_ids[where] == wanted
