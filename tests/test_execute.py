@@ -227,6 +227,25 @@ def test_contains_answers_membership_by_search_or_by_mask(held, wanted):
     assert contains(ids, ids).all()
 
 
+@pytest.mark.parametrize("each", [3, 40, 400, 4_000])
+def test_union_and_sums_are_the_same_sorted_or_through_a_mask(each):
+    """Small unions are sorted, larger ones go through a mask over the archive, and
+    scores through an array over it: the same documents and sums either way."""
+    from newssearch.query.execute import added, union
+
+    size, rng = 100_000, np.random.default_rng(each)
+    parts = [np.unique(rng.integers(0, size, each)).astype(np.int32) for _ in range(3)]
+    scores = [rng.random(p.size).astype(np.float32) for p in parts]
+    want: dict[int, np.float32] = {}
+    for ids, got in zip(parts, scores, strict=True):
+        for d, x in zip(ids.tolist(), got.tolist(), strict=True):
+            want[d] = np.float32(want.get(d, np.float32(0)) + np.float32(x))
+    assert union(parts, size).tolist() == sorted(want)
+    ids, sums = added(list(zip(parts, scores, strict=True)), size)
+    assert ids.tolist() == sorted(want)
+    assert sums.tolist() == [want[d] for d in sorted(want)]
+
+
 def test_fields_add_frequencies_before_saturating(opened):
     """BM25F: a word's weighted, length-normalised frequencies in each field add up first."""
     searcher, eng = opened

@@ -43,8 +43,11 @@ CACHE_BYTES = 64 * 1024 * 1024
 # the cost stays bounded), and the page says so.
 POSITION_BUDGET = 300
 BLOCK = 128  # documents per posting block (Whoosh's W3Codec blocklimit)
-# A union of postings at least 1/DENSE_SHARE of the archive's size is made with a mask.
+# Scores of postings at least 1/DENSE_SHARE of the archive's size add up in an array
+# over it; a union of postings from 1/UNION_SHARE is made with a mask over it (a byte per
+# document: ×10, 3,000 ids took 0.06 ms that way and 0.5 ms sorted; ×30, even at 3,000).
 DENSE_SHARE = 32
+UNION_SHARE = 256
 
 
 class Tables:
@@ -447,7 +450,7 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
         return parts[0]
     if not parts:
         return NOTHING[0]
-    if _through_mask(parts, size):
+    if sum(ids.size for ids in parts) * UNION_SHARE >= size:
         mask = np.zeros(size, dtype=bool)
         for ids in parts:
             mask[ids] = True
@@ -456,7 +459,7 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
 
 
 def _through_mask(parts: list[np.ndarray], size: int) -> bool:
-    """Whether a union of these lists is made with a mask over the archive."""
+    """Whether the scores of these lists add up in an array over the archive."""
     return sum(ids.size for ids in parts) * DENSE_SHARE >= size
 
 
