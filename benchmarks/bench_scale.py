@@ -8,7 +8,11 @@ N-fold. For each scale and engine, in one run:
 - build: seconds, and the peak RSS of every process of the build (VmHWM read from /proc
   while it runs, over the whole process tree);
 - index size on disk (hard-linked files counted once);
-- first query: a fresh process opens the index and answers one query;
+- first query: a fresh process opens the index and answers one query, once from a cold
+  page cache (dropped through /proc/sys/vm/drop_caches, where this process may) and once
+  after every file of the index was read (what the rest is measured after too: this
+  machine's kernel pages out file pages left untouched for a minute, so an index idle
+  since its build is otherwise read back from disk during the queries);
 - p50 / p95 / max over the short-query log (benchmarks/data/news-short: 500 queries of 2 to 4
   headline words, lowercase, no accents) and over benchmarks/data/querylog.jsonl, after 50
   warm-up queries, each query once;
@@ -129,6 +133,27 @@ def run_measured(command: list[str]) -> dict:
         raise SystemExit(f"{' '.join(command[:4])}… failed with status {proc.returncode}")
     rss = sorted((kb / 1024 for kb in peaks.values() if kb), reverse=True)
     return {"seconds": seconds, "stdout": out, "rss_mb": rss}
+
+
+def drop_page_cache() -> bool:
+    """Empty the kernel's page cache (root only); False where this process may not."""
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError:
+        return False
+    return True
+
+
+def read_through(path: Path) -> float:
+    """Read every file of an index once (into the page cache); return the seconds."""
+    started = time.perf_counter()
+    for root, _, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                while f.read(8 << 20):
+                    pass
+    return time.perf_counter() - started
 
 
 def disk_bytes(path: Path) -> int:
@@ -282,6 +307,9 @@ def worker(args: argparse.Namespace) -> None:
     engine = adapter.open(Path(args.index))
     engine.query(short[0])
     first = time.perf_counter() - started
+    if args.worker == "first":
+        print(json.dumps({"first_query_s": first}))
+        return
     for request in (short + full)[:WARM_UP]:
         engine.query(request)
     result = {"first_query_s": first,
@@ -311,6 +339,10 @@ def measure(engine: str, scale: int, work: Path, reuse: bool, limit: int | None)
         built = run_measured([*me, "--worker", "build", "--corpus", str(corpus)])
         row["build_s"], row["build_rss_mb"] = built["seconds"], built["rss_mb"]
     row["disk_mb"] = disk_bytes(index) / 1e6
+    if drop_page_cache():
+        cold = run_measured([*me, "--worker", "first"])
+        row["cold_first_query_s"] = json.loads(cold["stdout"])["first_query_s"]
+    row["read_through_s"] = read_through(index)
     print(f"  querying {engine} {scale}x ...", flush=True)
     queried = run_measured([*me, "--worker", "query"]
                            + (["--limit", str(limit)] if limit else []))
@@ -323,7 +355,11 @@ def summary(row: dict) -> dict:
     s = {"build": f"{row['build_s']:.1f} s" if "build_s" in row else "(reused)",
          "peak RSS": (f"{row['build_rss_mb'][0]:,.0f} MB (+{len(row['build_rss_mb']) - 1})"
                       if row.get("build_rss_mb") else ""),
-         "disk": f"{row['disk_mb']:,.0f} MB", "first query": f"{row['first_query_s']:.2f} s",
+         "disk": f"{row['disk_mb']:,.0f} MB",
+         "first query, cold cache": (f"{row['cold_first_query_s']:.2f} s"
+                                     if "cold_first_query_s" in row else ""),
+         "read the index": f"{row['read_through_s']:.1f} s" if "read_through_s" in row else "",
+         "first query": f"{row['first_query_s']:.2f} s",
          "query RSS": f"{row['query_rss_mb']:,.0f} MB"}
     for log in ("short", "full"):
         ms = row[f"{log}_ms"]
@@ -375,7 +411,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep indexes already built")
     parser.add_argument("--limit", type=int, help="only the first N queries of each log")
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--worker", choices=("build", "query"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("build", "first", "query"), help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
