@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -195,20 +196,29 @@ def test_rank_of_a_page_is_the_prefix_of_the_full_order(opened, by_date, collaps
     ([2, 2, 2], 3, [0]),
     ([1, 0, 1, 0, 2], 3, [0, 1, 4]),
     ([4, 3, 2, 1, 0, 0], 5, [0, 1, 2, 3, 4]),
+    ([4, 3, 2, 1, 0, 0], 100_000, [0, 1, 2, 3, 4]),  # few keys of many: sorted
+    ([7, 99_999, 7], 100_000, [0, 1]),
 ])
 def test_first_of_each_headline_key(keys, size, expected):
     """Facets count one article per headline: the first met of each key."""
-    from newssearch.query.rank import first_of_each
+    from newssearch.query.rank import first_of_each, key_counts
 
-    assert first_of_each(np.array(keys, dtype=np.int32), size).tolist() == expected
+    keys = np.array(keys, dtype=np.int32)
+    assert first_of_each(keys, size).tolist() == expected
+    distinct, counts = key_counts(keys, size)
+    assert dict(zip(distinct.tolist(), counts.tolist(), strict=True)) == Counter(keys.tolist())
 
 
-def test_first_of_each_is_uniques_first_index():
-    from newssearch.query.rank import first_of_each
+@pytest.mark.parametrize("size", [5_000, 2_000_000])
+def test_first_of_each_is_uniques_first_index(size):
+    from newssearch.query.rank import first_of_each, key_counts
 
-    keys = np.random.default_rng(3).integers(0, 5_000, 20_000).astype(np.int32)
+    keys = np.random.default_rng(3).integers(0, min(size, 5_000), 20_000).astype(np.int32)
     want = np.sort(np.unique(keys, return_index=True)[1])
-    assert first_of_each(keys, 5_000).tolist() == want.tolist()
+    assert first_of_each(keys, size).tolist() == want.tolist()
+    distinct, counts = key_counts(keys, size)
+    assert [distinct.tolist(), counts.tolist()] == [a.tolist() for a in np.unique(
+        keys, return_counts=True)]
 
 
 @pytest.mark.parametrize("held, wanted", [
