@@ -81,8 +81,9 @@ class Tables:
                                + self.days // 100 % 100, 0).astype(np.int32)
         self.months_count = int(self.months.max()) + 1 if self.size else 1
         keys = self.codes[schema.TITLE_KEY]
-        self.title_keys = int(keys.max()) + 1 if keys.size else 0  # distinct headline keys
-        shared = np.bincount(keys)[keys]
+        copies = np.bincount(keys)
+        self.title_keys = copies.size  # headline keys are numbered 0 to title_keys - 1
+        shared = copies[keys]
         self.title_factor = (np.maximum(shared, 1) ** -TITLE_SHARE_DAMPING).astype(np.float32)
 
     def day_mask(self, start: date | None, end: date | None) -> np.ndarray:
@@ -416,9 +417,7 @@ def contains(sorted_ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         return np.zeros(wanted.size, dtype=bool)
     last = int(sorted_ids[-1])
     if wanted.size * math.log2(sorted_ids.size + 1) > 2 * sorted_ids.size + last / 2:
-        mask = np.zeros(last + 2, dtype=bool)
-        mask[sorted_ids] = True
-        return mask[np.minimum(wanted, last + 1)]
+        return dense(last + 2, sorted_ids)[np.minimum(wanted, last + 1)]
     where = np.searchsorted(sorted_ids, wanted)
     where[where == sorted_ids.size] = 0
     return sorted_ids[where] == wanted
@@ -450,7 +449,7 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
         return parts[0]
     if not parts:
         return NOTHING[0]
-    if sum(ids.size for ids in parts) * UNION_SHARE >= size:
+    if _through_mask(parts, size, UNION_SHARE):
         mask = np.zeros(size, dtype=bool)
         for ids in parts:
             mask[ids] = True
@@ -458,9 +457,10 @@ def union(parts: list[np.ndarray], size: int) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def _through_mask(parts: list[np.ndarray], size: int) -> bool:
-    """Whether the scores of these lists add up in an array over the archive."""
-    return sum(ids.size for ids in parts) * DENSE_SHARE >= size
+def _through_mask(parts: list[np.ndarray], size: int, share: int = DENSE_SHARE) -> bool:
+    """Whether these lists hold at least 1/share of the archive: then they are combined
+    in an array over it (scores from 1/DENSE_SHARE, a union from 1/UNION_SHARE)."""
+    return sum(ids.size for ids in parts) * share >= size
 
 
 def dense(size: int, ids: np.ndarray) -> np.ndarray:
