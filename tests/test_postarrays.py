@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -185,13 +184,6 @@ def test_an_index_without_arrays_files_answers_the_same(built, tmp_path, damage)
     assert with_files.search(SearchRequest(q="gouvernement")).total > 10
 
 
-def pooled(postings: list[tuple[int, float, bytes | None]]) -> postarrays.Postings:
-    """A term's postings as the writer's pool holds them."""
-    return (array("i", [d for d, _, _ in postings]), array("d", [w for _, w, _ in postings]),
-            bytearray(b"".join(v or b"" for _, _, v in postings)),
-            array("I", [len(v or b"") for _, _, v in postings]))
-
-
 def test_weights_and_numbers_keep_their_values(tmp_path):
     """Fractional weights stay floats; document numbers past 65,535 stay whole."""
     terms = [(("f", b"a"), [(1, 0.5, None), (70_000, 2.0, None)]),
@@ -199,7 +191,7 @@ def test_weights_and_numbers_keep_their_values(tmp_path):
              (("g", b"a"), [(2, 1.0, b"\x00\x02\x03")])]
     path = tmp_path / "x.nsa"
     with open(path, "wb") as f:
-        postarrays.write(f, [(key, pooled(p)) for key, p in terms])
+        postarrays.write(f, postarrays.SortedPostings.of(terms))
     arrays = postarrays.SegmentPostings(path)
     for (field, text), want in terms:
         row = arrays.row(postarrays.term_key(field, text))
@@ -229,7 +221,7 @@ def test_any_postings_values_are_read_back_across_value_blocks(tmp_path, longest
         terms.append((("f", b"t%d" % t), [(d, 1.0, v or None) for d, v in enumerate(values)]))
     path = tmp_path / "x.nsa"
     with open(path, "wb") as f:
-        postarrays.write(f, [(key, pooled(p)) for key, p in terms])
+        postarrays.write(f, postarrays.SortedPostings.of(terms))
     arrays = postarrays.SegmentPostings(path)
     assert (arrays._value_starts is not None) == (longest > 2**16)
     for key, want in terms:

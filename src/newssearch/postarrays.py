@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
-from array import array
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,9 +42,41 @@ LABELLED = ("section", "source", "year", "day")
 HASHED = ("title_key",)
 COLUMNS = (*LABELLED, *HASHED)
 
-Postings = tuple[array, array, bytearray, array]
-"""A term's document numbers (``i``), weights (``d``), values end to end and their
-lengths (``I``), in document order."""
+@dataclass(frozen=True)
+class SortedPostings:
+    """A segment's postings grouped by term, terms sorted by field then text, each term's
+    postings in document order: term ``i``'s are ``starts[i]:starts[i + 1]`` of the arrays."""
+
+    terms: list[tuple[str, bytes]]
+    starts: np.ndarray  # int64, one more than the terms
+    docs: np.ndarray  # int32
+    weights: np.ndarray  # float64
+    value_lengths: np.ndarray  # uint32
+    values: np.ndarray  # uint8: the values end to end
+
+    @classmethod
+    def of(cls, terms: Sequence[tuple[tuple[str, bytes], Sequence[tuple[int, float, bytes | None]]]]
+           ) -> SortedPostings:
+        """From sorted terms and each one's (document, weight, value) postings."""
+        postings = [p for _, found in terms for p in found]
+        values = [v or b"" for _, _, v in postings]
+        return cls([key for key, _ in terms],
+                   np.concatenate(([0], np.cumsum([len(p) for _, p in terms]))).astype(np.int64),
+                   np.array([d for d, _, _ in postings], dtype=np.int32),
+                   np.array([w for _, w, _ in postings], dtype=np.float64),
+                   np.array([len(v) for v in values], dtype=np.uint32),
+                   np.frombuffer(b"".join(values), dtype=np.uint8))
+
+    def value_starts(self) -> np.ndarray:
+        """Where each posting's value starts in ``values`` (one more than the postings)."""
+        return np.concatenate(([0], np.cumsum(self.value_lengths, dtype=np.int64)))
+
+    def fields(self) -> dict[str, list[int]]:
+        """Each field's first term and the term after its last."""
+        found: dict[str, list[int]] = {}
+        for row, (field, _) in enumerate(self.terms):
+            found.setdefault(field, [row, row])[1] = row + 1
+        return found
 
 
 Key = tuple[bytes, np.uint64]
@@ -54,8 +86,7 @@ Key = tuple[bytes, np.uint64]
 def term_key(field: str, text: bytes) -> Key:
     """A term's key and stable 64-bit hash (Python's own hash changes per process)."""
     key = field.encode("utf-8") + b"\x00" + text
-    digest = hashlib.blake2b(key, digest_size=8).digest()
-    return key, np.uint64(int.from_bytes(digest, "little"))
+    return key, np.uint64(value_hash(key))
 
 
 def value_hash(value: bytes) -> int:
@@ -63,35 +94,23 @@ def value_hash(value: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(value, digest_size=8).digest(), "little")
 
 
-def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
-          doc_count: int = 0, columns: dict[str, dict[int, bytes]] | None = None) -> None:
-    """Write terms (sorted by field then text) with their postings, and the segment's
-    column values (document number → value; none is b""), as one arrays file."""
-    keys, key_lengths, hashes, counts = [], array("q"), array("Q"), array("q")
-    docs, weights, value_lengths, values = array("i"), array("d"), array("I"), []
-    fields: dict[str, list[int]] = {}
-    for row, ((field, text), (ids, got, blob, lengths)) in enumerate(terms):
-        key, h = term_key(field, text)
-        keys.append(key)
-        key_lengths.append(len(key))
-        hashes.append(int(h))
-        counts.append(len(ids))
-        fields.setdefault(field, [row, row])[1] = row + 1
-        docs.extend(ids)
-        weights.extend(got)
-        values.append(blob)
-        value_lengths.extend(lengths)
-    order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable")
+def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
+          columns: dict[str, dict[int, bytes]] | None = None) -> None:
+    """Write a segment's postings and its column values (document number → value; none
+    is b""), as one arrays file."""
+    keys = [field.encode("utf-8") + b"\x00" + text for field, text in postings.terms]
+    hashes = np.fromiter((value_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
+    order = np.argsort(hashes, kind="stable")
     arrays = {
-        "hashes": np.frombuffer(hashes, dtype=np.uint64)[order],
+        "hashes": hashes[order],
         "rows": order.astype(np.int32),
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8),
-        "key_starts": _starts(key_lengths),
-        "starts": _starts(counts),
-        "docs": _narrow(np.frombuffer(docs, dtype=np.int32)),
-        "weights": _weights(np.frombuffer(weights, dtype=np.float64)),
-        **_value_starts(value_lengths),
-        "values": np.frombuffer(b"".join(values), dtype=np.uint8),
+        "key_starts": _starts(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))),
+        "starts": _starts(np.diff(postings.starts)),
+        "docs": _narrow(postings.docs),
+        "weights": _weights(postings.weights),
+        **_value_starts(postings.value_lengths),
+        "values": postings.values,
     }
     for name in COLUMNS:
         found = (columns or {}).get(name, {})
@@ -105,17 +124,18 @@ def write(out: BinaryIO, terms: Iterable[tuple[tuple[str, bytes], Postings]],
         arrays[f"codes:{name}"] = _narrow(np.fromiter((number[v] for v in per_doc),
                                                       dtype=np.int32, count=doc_count))
         arrays[f"labels:{name}"] = np.frombuffer(b"".join(labels), dtype=np.uint8)
-        arrays[f"label_starts:{name}"] = _starts(array("q", map(len, labels)))
-    _dump(out, arrays, {"fields": fields})
+        arrays[f"label_starts:{name}"] = _starts(np.array([len(v) for v in labels],
+                                                          dtype=np.int64))
+    _dump(out, arrays, {"fields": postings.fields()})
 
 
-def _starts(lengths: array) -> np.ndarray:
-    ends = np.cumsum(np.frombuffer(lengths, dtype=np.dtype(lengths.typecode)), dtype=np.int64)
+def _starts(lengths: np.ndarray) -> np.ndarray:
+    ends = np.cumsum(lengths, dtype=np.int64)
     starts = np.concatenate(([0], ends))
     return starts.astype(np.uint32 if not ends.size or ends[-1] < 2**32 else np.int64)
 
 
-def _value_starts(lengths: array) -> dict[str, np.ndarray]:
+def _value_starts(lengths: np.ndarray) -> dict[str, np.ndarray]:
     """Where each value starts, as its block's start and its offset in the block; as a
     start per posting if some block's values pass 64 KB."""
     starts = _starts(lengths)

@@ -38,11 +38,14 @@ import pickle
 import secrets
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment
+import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.reading import SegmentReader
+from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_ushort
 from whoosh.util import IDCHARS
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
@@ -157,11 +160,12 @@ class FastSegmentWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        terms = self.pool.sorted_terms()
-        write_postings(self.fieldwriter, self.schema, self.lengths, terms)
+        postings = self.pool.sorted()
+        self.pool.cleanup()  # what it held is in `postings` now
+        write_postings(self.fieldwriter, self.schema, self.lengths, postings, self.docnum)
         self.fieldwriter.close()
         with self.newsegment.create_file(self.storage, "." + postarrays.EXTENSION) as f:
-            postarrays.write(f, terms, self.docnum, self.columns)
+            postarrays.write(f, postings, self.docnum, self.columns)
 
 
 class UniqueSegments:
@@ -190,23 +194,30 @@ class UniqueSegments:
 
 
 class TermPool:
-    """Postings grouped by field and term as documents are added, in document order, in arrays.
+    """A segment's postings in flat arrays, in the order documents are added; sorted by term
+    once, when the segment is written.
 
     Whoosh's pool keeps one tuple per posting (about 160 bytes in Python) and sorts
-    them all at the end; here each term holds its document numbers, weights and
-    values in arrays (about 16 bytes and the value's), and only the distinct terms
-    are sorted, since each term's postings arrive in order. So a worker's memory
-    limit holds ten times the postings, and a build writes a tenth of the segments
-    (each of which a query visits).
+    them all at the end. Here a posting is a term number, a document number, a weight
+    and its value's bytes, appended a document's field at a time (about 24 bytes and
+    the value's), and each distinct term is a number. So a worker's memory limit holds
+    ten times the postings, a build writes a tenth of the segments (each of which a
+    query visits), and adding a document costs a few calls per field, not per posting.
     """
 
     def __init__(self):
-        self.fields: dict[str, dict[bytes, postarrays.Postings]] = {}
+        self._numbers: dict[str, dict[bytes, int]] = {}  # each field's terms' numbers
+        self._terms: list[tuple[str, bytes]] = []
+        self._term_of, self._docs = array("i"), array("i")
+        self._weights, self._lengths, self._values = array("d"), array("I"), bytearray()
         self.currentsize = 0  # estimated bytes, as Python holds them
+
+    def __len__(self) -> int:
+        return len(self._docs)
 
     @property
     def fieldnames(self) -> set[str]:
-        return set(self.fields)
+        return set(self._numbers)
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Add one posting (PostingPool.add: Whoosh's merges add them one at a time)."""
@@ -214,49 +225,96 @@ class TermPool:
         self.add_postings(fieldname, docnum, ((btext, weight, value),))
 
     def add_postings(self, fieldname: str, docnum: int,
-                     items: Iterable[tuple[bytes, float, bytes | None]]) -> None:
-        """Add a document's postings in one field: (term, weight, value) each."""
-        terms = self.fields.get(fieldname)
-        if terms is None:
-            terms = self.fields[fieldname] = {}
+                     items: Sequence[tuple[bytes, float, bytes | None]]) -> None:
+        """Add a document's postings in one field: (term, weight, value) each, one per term."""
+        if not items:
+            return
+        numbers = self._numbers.get(fieldname)
+        if numbers is None:
+            numbers = self._numbers[fieldname] = {}
+        texts, weights, values = zip(*items, strict=True)
+        found = list(map(numbers.get, texts))
         size = 0
-        for btext, weight, value in items:
-            postings = terms.get(btext)
-            if postings is None:
-                postings = terms[btext] = (array("i"), array("d"), bytearray(), array("I"))
-                # The key and its bytes, the dict's slot, the tuple and its four arrays.
-                size += 550 + len(btext)
-            postings[0].append(docnum)
-            postings[1].append(weight)
-            if value:
-                postings[2].extend(value)
-                postings[3].append(len(value))
-                size += 16 + len(value)
-            else:
-                postings[3].append(0)
-                size += 16
-        self.currentsize += size
+        if None in found:
+            terms = self._terms
+            for i, number in enumerate(found):
+                if number is None:
+                    text = texts[i]
+                    number = numbers[text] = len(terms)
+                    terms.append((fieldname, text))
+                    found[i] = number
+                    size += 150 + len(text)  # the bytes, the tuple, two list and dict slots
+        count = len(found)
+        self._term_of.extend(found)
+        self._docs.extend(array("i", (docnum,)) * count)
+        self._weights.extend(weights)
+        if values[0] is None and values[-1] is None and not any(values):
+            self._lengths.extend(array("I", (0,)) * count)
+        else:
+            values = [v or b"" for v in values]
+            self._lengths.extend(map(len, values))
+            joined = b"".join(values)
+            self._values += joined
+            size += len(joined)
+        self.currentsize += size + 24 * count
 
-    def sorted_terms(self) -> list[tuple[tuple[str, bytes], postarrays.Postings]]:
-        return [((fieldname, btext), postings) for fieldname in sorted(self.fields)
-                for btext, postings in sorted(self.fields[fieldname].items())]
-
-    @staticmethod
-    def postings_of(terms) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        for (fieldname, btext), (docnums, weights, blob, lengths) in terms:
-            values = bytes(blob)
-            start = 0
-            for docnum, weight, length in zip(docnums, weights, lengths, strict=True):
-                yield fieldname, btext, docnum, weight, values[start:start + length] or None
-                start += length
+    def sorted(self) -> postarrays.SortedPostings:
+        """The postings grouped by term, terms sorted by field then text."""
+        terms = self._terms
+        order = sorted(range(len(terms)), key=terms.__getitem__)
+        rank = np.empty(len(terms), dtype=np.int32)
+        rank[order] = np.arange(len(terms), dtype=np.int32)
+        term_of = rank[np.frombuffer(self._term_of, dtype=np.int32)]
+        # Stable: each term's postings stay in document order.
+        by_term = np.argsort(term_of, kind="stable")
+        starts = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_of, minlength=len(terms)), out=starts[1:])
+        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        return postarrays.SortedPostings(
+            [terms[i] for i in order], starts,
+            np.frombuffer(self._docs, dtype=np.int32)[by_term],
+            np.frombuffer(self._weights, dtype=np.float64)[by_term],
+            lengths[by_term], _gather(np.frombuffer(self._values, dtype=np.uint8), lengths,
+                                      by_term))
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
-        return self.postings_of(self.sorted_terms())
+        """Every posting in term order, as PostingPool.iter_postings gives them."""
+        found = self.sorted()
+        ends = found.value_starts().tolist()
+        values = found.values.tobytes()
+        term = 0
+        starts = found.starts.tolist()
+        for i, (docnum, weight) in enumerate(zip(found.docs.tolist(), found.weights.tolist(),
+                                                 strict=True)):
+            while starts[term + 1] <= i:
+                term += 1
+            fieldname, btext = found.terms[term]
+            yield fieldname, btext, docnum, weight, values[ends[i]:ends[i + 1]] or None
 
     def cleanup(self) -> None:
         # The writer outlives its segment (its closures make a cycle, and a build
         # pauses the cycle collector), so the pool must let go of its postings here.
-        self.fields = {}
+        self.__init__()
+
+
+# Values gathered at once: an index of 8 bytes per value byte is made for each part.
+GATHER_POSTINGS = 1 << 20
+
+
+def _gather(values: np.ndarray, lengths: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The values (end to end, of these lengths) in the given order, end to end."""
+    starts = np.zeros(lengths.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    parts = []
+    for first in range(0, order.size, GATHER_POSTINGS):
+        which = order[first:first + GATHER_POSTINGS]
+        sizes = lengths[which].astype(np.int64)
+        ends = np.cumsum(sizes)
+        # Each byte's place: its value's start, plus its rank within the value.
+        within = np.arange(int(ends[-1]) if ends.size else 0, dtype=np.int64) \
+            - np.repeat(ends - sizes, sizes)
+        parts.append(values[np.repeat(starts[which], sizes) + within])
+    return np.concatenate(parts) if parts else values[:0].copy()
 
 
 def _postings(field, value, fieldboost: float) -> tuple[list, int]:
@@ -268,29 +326,50 @@ def _postings(field, value, fieldboost: float) -> tuple[list, int]:
     return items, length
 
 
-def write_postings(fw, schema, lengths: dict[str, dict[int, int]], terms) -> None:
-    """Write sorted terms' postings to a Whoosh 3 field writer, a block at a time."""
-    lastfield = None
-    field_lengths: dict[int, int] = {}
-    fixedsize = None
-    for (fieldname, btext), term_postings in terms:
-        if fieldname != lastfield:
-            if lastfield is not None:
-                fw.finish_field()
-            fw.start_field(fieldname, schema[fieldname])
-            field_lengths = lengths.get(fieldname, {})
-            fixedsize = schema[fieldname].format.fixed_value_size()
-            lastfield = fieldname
-        fw.start_term(btext)
-        _write_blocks(fw._postwriter, term_postings, field_lengths, fixedsize)
-        fw.finish_term()
-    if lastfield is not None:
+def write_postings(fw, schema, lengths: dict[str, dict[int, int]],
+                   postings: postarrays.SortedPostings, doc_count: int) -> None:
+    """Write a segment's postings to a Whoosh 3 field writer, field by field."""
+    value_starts = postings.value_starts()
+    for fieldname, (first, end) in postings.fields().items():
+        fw.start_field(fieldname, schema[fieldname])
+        field_lengths = np.zeros(doc_count + 1, dtype=np.int64)
+        if found := lengths.get(fieldname):
+            field_lengths[np.fromiter(found, dtype=np.int64, count=len(found))] = \
+                np.fromiter(found.values(), dtype=np.int64, count=len(found))
+        fixedsize = schema[fieldname].format.fixed_value_size()
+        starts = postings.starts
+        term = first
+        while term < end:
+            # Terms holding about BLOCK_POSTINGS postings at once (a bigger term alone).
+            stop = int(np.searchsorted(starts, starts[term] + BLOCK_POSTINGS, side="right")) - 1
+            stop = min(max(stop, term + 1), end)
+            _write_terms(fw, postings, value_starts, term, stop, field_lengths, fixedsize)
+            term = stop
         fw.finish_field()
 
 
-def _write_blocks(pw, term_postings: postarrays.Postings, field_lengths: dict[int, int],
-                  fixedsize: int | None) -> None:
-    """Write one term's postings as W3PostingsWriter._write_block does, block by block.
+# Postings turned into Python objects at once when their blocks are written.
+BLOCK_POSTINGS = 1 << 18
+_NO_LENGTH = np.iinfo(np.int64).max
+_TERM_INFO = W3TermInfo._struct
+_LENGTH_BYTES = np.array([length_to_byte(n) for n in range(1024)], dtype=np.int64)
+
+
+def _length_bytes(lengths: np.ndarray) -> list[int]:
+    """length_to_byte of each length (_NO_LENGTH for None gives 0, as Whoosh's None does)."""
+    small = lengths < _LENGTH_BYTES.size
+    found = _LENGTH_BYTES[np.where(small, lengths, 0)]
+    if not small.all():
+        found[~small] = [0 if n == _NO_LENGTH else length_to_byte(n)
+                         for n in lengths[~small].tolist()]
+    return found.tolist()
+
+
+def _write_terms(fw, postings: postarrays.SortedPostings, value_starts: np.ndarray,
+                 first: int, end: int, field_lengths: np.ndarray, fixedsize: int | None) -> None:
+    """Write terms ``first`` to ``end`` as W3FieldWriter.start_term, W3PostingsWriter's
+    add_posting and _write_block, and W3FieldWriter.finish_term do, with each block's
+    and term's statistics computed for all the terms at once.
 
     The blocks are those Whoosh writes, with two differences its reader does not
     see: the block's data is pickled with protocol 5, where Whoosh's protocol 2
@@ -300,65 +379,110 @@ def _write_blocks(pw, term_postings: postarrays.Postings, field_lengths: dict[in
     bytes or more are then zlib-compressed at level 1, which the block's info tells
     Whoosh's reader; queries read the postarrays file, not these blocks.
     """
-    docnums, weights, blob, sizes = term_postings
-    values = bytes(blob)
-    ends = list(itertools.accumulate(sizes))
-    terminfo = pw._terminfo
-    postfile = pw._postfile
-    limit = pw._blocklimit
-    count = len(docnums)
-    for start in range(0, count, limit):
-        stop = min(start + limit, count)
-        ids = docnums[start:stop]
-        got = weights[start:stop]
-        block_weights = array("f", got)  # Whoosh keeps them as float32
-        maxweight = max(0, max(got))
-        block_lengths = [n for n in map(field_lengths.get, ids) if n]
-        minlength = min(block_lengths) if block_lengths else None
-        maxlength = max(block_lengths, default=0)
-        if fixedsize == 0:
-            block_values = None
-        else:
-            found = [values[ends[i] - sizes[i]:ends[i]] for i in range(start, stop)]
-            found = [v for v in found if v]  # Whoosh buffers only non-empty values
-            block_values = tuple(found) if fixedsize is None or fixedsize < 0 \
-                else b"".join(found)
-        before = array("i", (0,)) + ids[:-1]  # whoosh.util.numlists.delta_encode
-        deltas = tuple([b - a for a, b in zip(before, ids, strict=True)])
-        databytes = pickle.dumps((deltas, _mini_weights(block_weights), block_values), 5)
-        level = ZLIB_LEVEL if len(databytes) >= COMPRESS_FROM else 0
-        if level:
-            databytes = zlib.compress(databytes, level)
-        # W3TermInfo.add_block
-        terminfo._weight += sum(block_weights)
-        terminfo._df += stop - start
-        if minlength is not None:
-            terminfo._minlength = minlength if terminfo._minlength is None \
-                else min(terminfo._minlength, minlength)
-        terminfo._maxlength = max(terminfo._maxlength, maxlength)
-        terminfo._maxweight = max(terminfo._maxweight, maxweight)
-        if terminfo._minid is None:
-            terminfo._minid = ids[0]
-        terminfo._maxid = ids[-1]
-        if not pw._blockcount:
-            postfile.write(WHOOSH3_HEADER_MAGIC)
-        infobytes = pickle.dumps((stop - start, ids[-1], maxweight, level,
-                                  length_to_byte(minlength), length_to_byte(maxlength)), 2)
-        blocklength = len(infobytes) + len(databytes)
-        postfile.write_int(-blocklength if stop == count else blocklength)
-        postfile.write(infobytes)
-        postfile.write(databytes)
-        pw._blockcount += 1
+    limit = fw._postwriter._blocklimit
+    p0, p1 = int(postings.starts[first]), int(postings.starts[end])
+    bounds = postings.starts[first:end + 1] - p0
+    counts = np.diff(bounds)
+    # Each term's blocks of `limit` postings: where each starts and ends.
+    blocks = -(-counts // limit)
+    first_block = np.cumsum(blocks) - blocks
+    term_of = np.repeat(np.arange(end - first), blocks)
+    block_start = bounds[term_of] + (np.arange(term_of.size) - first_block[term_of]) * limit
+    block_end = np.minimum(block_start + limit, bounds[term_of + 1])
+    docs = postings.docs[p0:p1].astype(np.int64)
+    before = np.concatenate(([0], docs[:-1]))
+    before[block_start] = 0  # whoosh.util.numlists.delta_encode, block by block
+    deltas = (docs - before).tolist()
+    weights = postings.weights[p0:p1]
+    weights32 = weights.astype(np.float32)  # Whoosh keeps them as float32
+    max_weight = np.maximum.reduceat(weights, block_start)
+    same = np.minimum.reduceat(weights32, block_start) == np.maximum.reduceat(weights32,
+                                                                              block_start)
+    whole = np.logical_and.reduceat(weights32 == np.floor(weights32), block_start)
+    block_sum = np.add.reduceat(weights32.astype(np.float64), block_start)
+    lengths = field_lengths[docs]
+    max_length = np.maximum.reduceat(lengths, block_start)
+    min_length = np.minimum.reduceat(np.where(lengths > 0, lengths, _NO_LENGTH), block_start)
+    # The terms' statistics (W3TermInfo.add_block over their blocks).
+    term_weight = np.add.reduceat(block_sum, first_block).tolist()
+    term_max_weight = np.maximum.reduceat(max_weight, first_block).tolist()
+    term_min_length = _length_bytes(np.minimum.reduceat(min_length, first_block))
+    term_max_length = _length_bytes(np.maximum.reduceat(max_length, first_block))
+    min_id, max_id = docs[bounds[:-1]].tolist(), docs[bounds[1:] - 1].tolist()
+    doc_frequency = counts.tolist()
+    last_id = docs[block_end - 1].tolist()
+    weight_list = weights32.tolist()
+    as_ints = weights32.astype(np.int64).tolist() if not whole.all() or not same.all() else None
+    block_values = _block_values(postings, value_starts, p0, p1, fixedsize)
+    infos = zip(block_start.tolist(), block_end.tolist(), last_id, max_weight.tolist(),
+                same.tolist(), whole.tolist(), _length_bytes(min_length),
+                _length_bytes(max_length), strict=True)
+    postfile = fw._postwriter._postfile
+    offset = postfile.tell()
+    pieces: list[bytes] = []
+    term_infos: list[bytes] = []
+    for term, count in enumerate(blocks.tolist()):
+        term_start = offset
+        pieces.append(WHOOSH3_HEADER_MAGIC)
+        offset += len(WHOOSH3_HEADER_MAGIC)
+        for b in range(count):
+            start, stop, last, top, equal, ints, minlength, maxlength = next(infos)
+            if equal:
+                first_weight = weight_list[start]
+                mini = None if first_weight == 1.0 else first_weight
+            else:
+                mini = tuple((as_ints if ints else weight_list)[start:stop])
+            data = pickle.dumps((tuple(deltas[start:stop]), mini, block_values(start, stop)), 5)
+            level = ZLIB_LEVEL if len(data) >= COMPRESS_FROM else 0
+            if level:
+                data = zlib.compress(data, level)
+            info = pickle.dumps((stop - start, last, top, level, minlength, maxlength), 2)
+            size = len(info) + len(data)
+            pieces += (pack_int(-size if b == count - 1 else size), info, data)
+            offset += _INT_SIZE + size
+        # W3TermInfo.to_bytes
+        term_infos.append(_TERM_INFO.pack(
+            0, term_weight[term], doc_frequency[term], term_min_length[term],
+            term_max_length[term], term_max_weight[term], min_id[term], max_id[term])
+            + pack_long(term_start) + pack_int(offset - term_start))
+    postfile.write(b"".join(pieces))
+    prefix = pack_ushort(fw._fieldid)
+    _add_terms(fw._tindex, [prefix + text for _, text in postings.terms[first:end]], term_infos)
 
 
-def _mini_weights(weights: array) -> float | tuple | None:
-    """W3PostingsWriter._mini_weights, with whole numbers as ints."""
-    first = weights[0]
-    if all(w == first for w in weights):
-        return None if first == 1.0 else first
-    if all(w.is_integer() for w in weights):
-        return tuple(int(w) for w in weights)
-    return tuple(weights)
+def _block_values(postings: postarrays.SortedPostings, value_starts: np.ndarray, p0: int,
+                  p1: int, fixedsize: int | None) -> Callable[[int, int], object]:
+    """For postings p0 to p1, block(start, stop) gives a block's values as
+    W3PostingsWriter._mini_values does (only the non-empty values are buffered)."""
+    if fixedsize == 0:
+        return lambda start, stop: None
+    base = int(value_starts[p0])
+    blob = postings.values[base:int(value_starts[p1])].tobytes()
+    ends = (value_starts[p0:p1 + 1] - base).tolist()
+    if fixedsize is not None and fixedsize > 0:
+        return lambda start, stop: blob[ends[start]:ends[stop]]
+    values = [blob[a:b] for a, b in itertools.pairwise(ends)]
+    if postings.value_lengths[p0:p1].all():
+        return lambda start, stop: tuple(values[start:stop])
+    return lambda start, stop: tuple(v for v in values[start:stop] if v)
+
+
+def _add_terms(tindex, keys: list[bytes], values: list[bytes]) -> None:
+    """OrderedHashWriter.add of each key and value, in one write."""
+    if keys and keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    position = tindex.dbfile.tell()
+    hashfn, buckets, index = tindex.hashfn, tindex.buckets, tindex.index
+    pieces: list[bytes] = []
+    for key, value in zip(keys, values, strict=True):
+        index.append(position)
+        h = hashfn(key)
+        buckets[h & 255].append((h, position))
+        pieces += (_KEY_VALUE_LENGTHS.pack(len(key), len(value)), key, value)
+        position += _KEY_VALUE_LENGTHS.size + len(key) + len(value)
+    tindex.dbfile.write(b"".join(pieces))
+    if keys:
+        tindex.lastkey = keys[-1]
 
 
 # A tier holds segments within a factor of ten in size; this many in one tier are merged.
