@@ -41,9 +41,11 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
+from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3Segment, W3TermInfo
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
+from whoosh.formats import Existence
 from whoosh.reading import SegmentReader
 from whoosh.system import _INT_SIZE, pack_int, pack_long, pack_ushort
 from whoosh.util import IDCHARS
@@ -319,6 +321,11 @@ def _gather(values: np.ndarray, lengths: np.ndarray, order: np.ndarray) -> np.nd
 
 def _postings(field, value, fieldboost: float) -> tuple[list, int]:
     """A field's (term, weight, value) postings of a value and its length, as Whoosh adds them."""
+    if type(field.format) is Existence and type(field.analyzer) is IDTokenizer \
+            and isinstance(value, str):
+        # An ID field's one term (what IDTokenizer and Existence.word_values give), without
+        # the token stream: the article's id, day, source and such, each document.
+        return [(value.encode("utf-8"), field.format.field_boost * fieldboost, b"")], 1
     items, length = [], 0
     for btext, freq, weight, vbytes in field.index(value):
         items.append((btext, weight * fieldboost, vbytes))
