@@ -230,3 +230,13 @@ def test_fast_path_gives_the_same_terms_and_positions_as_tokens():
             tokens.setdefault(t.text, []).append(t.pos)
         assert text_positions(text)[i] == tokens
         assert text_positions(text)[i] == tokens  # again, from the one-text cache
+
+
+@pytest.mark.parametrize("stemmed", [True, False])
+def test_terms_are_the_analyzers_words(stemmed):
+    texts = ["L’Assemblée a voté, à Saint-Denis, la loi « travail » : a-t-il dit ?",
+             "Aujourd'hui le porte-avions Charles-de-Gaulle et l'A380 de 14h30.",
+             "qu’il jusqu'à Jong-un le la les", "", "  --  ", "ŒUVRES complètes d'Émile"]
+    for text in texts:
+        want = [t.text for t in (stemmed_analyzer() if stemmed else exact_analyzer())(text)]
+        assert terms(text, stemmed) == want, text

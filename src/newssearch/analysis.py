@@ -337,5 +337,13 @@ def analyze(text: str, stemmed: bool = True, removestops: bool = True) -> list[T
 
 
 def terms(text: str, stemmed: bool = True) -> list[str]:
-    """Return just the indexed words of a text."""
-    return [t.text for t in analyze(text, stemmed)]
+    """Return just the indexed words of a text (what analyze gives, without its tokens:
+    a build takes each headline's key from here)."""
+    found = []
+    for raw in WORD.findall(text):
+        for _, _, folded, stemmed_text, _ in _WORDS.get(raw) or analyse_word(raw):
+            if not stemmed:
+                found.append(folded)
+            elif stemmed_text is not None:
+                found.append(stemmed_text)
+    return found

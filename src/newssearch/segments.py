@@ -162,8 +162,7 @@ class FastSegmentWriter(SegmentWriter):
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
-        postings = self.pool.sorted()
-        self.pool.cleanup()  # what it held is in `postings` now
+        postings = self.pool.sorted()  # and the pool let go of them
         write_postings(self.fieldwriter, self.schema, self.lengths, postings, self.docnum)
         self.fieldwriter.close()
         with self.newsegment.create_file(self.storage, "." + postarrays.EXTENSION) as f:
@@ -261,23 +260,27 @@ class TermPool:
         self.currentsize += size + 24 * count
 
     def sorted(self) -> postarrays.SortedPostings:
-        """The postings grouped by term, terms sorted by field then text."""
+        """The postings grouped by term, terms sorted by field then text; the pool is left
+        empty (each of its arrays let go once copied, which bounds a segment's peak)."""
         terms = self._terms
         order = sorted(range(len(terms)), key=terms.__getitem__)
         rank = np.empty(len(terms), dtype=np.int32)
         rank[order] = np.arange(len(terms), dtype=np.int32)
         term_of = rank[np.frombuffer(self._term_of, dtype=np.int32)]
+        del rank
         # Stable: each term's postings stay in document order.
         by_term = np.argsort(term_of, kind="stable")
         starts = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(np.bincount(term_of, minlength=len(terms)), out=starts[1:])
-        lengths = np.frombuffer(self._lengths, dtype=np.uint32)
+        del term_of
+        docs = np.frombuffer(self._docs, dtype=np.int32)[by_term]
+        weights = np.frombuffer(self._weights, dtype=np.float64)[by_term]
+        values, lengths = self._values, self._lengths
+        self.__init__()
+        lengths = np.frombuffer(lengths, dtype=np.uint32)
         return postarrays.SortedPostings(
-            [terms[i] for i in order], starts,
-            np.frombuffer(self._docs, dtype=np.int32)[by_term],
-            np.frombuffer(self._weights, dtype=np.float64)[by_term],
-            lengths[by_term], _gather(np.frombuffer(self._values, dtype=np.uint8), lengths,
-                                      by_term))
+            [terms[i] for i in order], starts, docs, weights, lengths[by_term],
+            _gather(np.frombuffer(values, dtype=np.uint8), lengths, by_term))
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes | None]]:
         """Every posting in term order, as PostingPool.iter_postings gives them."""
