@@ -7,6 +7,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from newssearch import indexer, schema, segments
+from newssearch import postings as postings_module
 from newssearch.corpus import load_corpus
 
 SEED = Path(__file__).parent.parent / "seeds"
@@ -113,3 +114,40 @@ def test_a_document_sent_to_a_worker_leaves_the_parents_strings_as_they_were():
     assert restored[schema.TEXT] is restored[schema.TEXT_EXACT]
     pickle.dumps(doc)
     assert sys.getsizeof(body) > before  # what the encoding avoids
+
+
+def test_merged_segments_keep_every_posting(tmp_path):
+    """Merging reads each segment's postings back into the pool one at a time (Whoosh's
+    add_reader): the merged segment holds the same postings, in Whoosh's files and in
+    its arrays file."""
+    docs = [schema.document(a) for a in load_corpus([SEED]).articles[:150]]
+    ix = whoosh_index.create_in(str(tmp_path), schema.build_schema())
+    segments.write_all(ix, lambda start, stop: iter(docs[start:stop]), len(docs), limitmb=1)
+    assert len(ix._segments()) > 1
+
+    def items(ix) -> dict:
+        found = {}
+        with ix.searcher() as s:
+            reader = s.reader()
+            for field in ix.schema.names():
+                if ix.schema[field].indexed:
+                    for btext in reader.lexicon(field):
+                        m = reader.postings(field, btext)
+                        found[field, btext] = list(m.items_as("weight"))  # (id, weight)
+                        m = reader.postings(field, btext)
+                        found[field, btext].append([v for _, v in m.all_items()])
+        return found
+
+    before = items(ix)
+    segments.new_writer(ix).commit(optimize=True)
+    assert len(ix._segments()) == 1
+    assert items(ix) == before and len(before) > 5_000
+    with ix.reader() as reader:
+        arrays = postings_module.segment_postings(reader, postings_module.SegmentArrays())
+        assert arrays[0] is not None
+        for field, btext in [k for k in before if k[0] in (*schema.TEXT_FIELDS, schema.ID)][::7]:
+            text = btext.decode("utf-8")
+            got = postings_module.read_postings(reader, field, text, arrays)
+            want = postings_module.read_postings(reader, field, text)
+            assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    ix.close()

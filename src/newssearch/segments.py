@@ -223,7 +223,23 @@ class TermPool:
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
         """Add one posting (PostingPool.add: Whoosh's merges add them one at a time)."""
         fieldname, btext, docnum, weight, value = item
-        self.add_postings(fieldname, docnum, ((btext, weight, value),))
+        numbers = self._numbers.get(fieldname)
+        if numbers is None:
+            numbers = self._numbers[fieldname] = {}
+        number = numbers.get(btext)
+        size = 24
+        if number is None:
+            number = numbers[btext] = len(self._terms)
+            self._terms.append((fieldname, btext))
+            size += 150 + len(btext)
+        self._term_of.append(number)
+        self._docs.append(docnum)
+        self._weights.append(weight)
+        self._lengths.append(len(value) if value else 0)
+        if value:
+            self._values += value
+            size += len(value)
+        self.currentsize += size
 
     def add_postings(self, fieldname: str, docnum: int,
                      items: Sequence[tuple[bytes, float, bytes | None]]) -> None:
