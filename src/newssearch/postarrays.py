@@ -25,6 +25,7 @@ import json
 import mmap
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -71,8 +72,9 @@ class SortedPostings:
         """Where each posting's value starts in ``values`` (one more than the postings)."""
         return np.concatenate(([0], np.cumsum(self.value_lengths, dtype=np.int64)))
 
+    @cached_property
     def fields(self) -> dict[str, list[int]]:
-        """Each field's first term and the term after its last."""
+        """Each field's first term and the term after its last (both writers ask)."""
         found: dict[str, list[int]] = {}
         for row, (field, _) in enumerate(self.terms):
             found.setdefault(field, [row, row])[1] = row + 1
@@ -83,9 +85,14 @@ Key = tuple[bytes, np.uint64]
 """A term as the file names it: its field and text as bytes, and their hash."""
 
 
+def key_bytes(field: str, text: bytes) -> bytes:
+    """A term as the file names it: its field and text."""
+    return field.encode("utf-8") + b"\x00" + text
+
+
 def term_key(field: str, text: bytes) -> Key:
     """A term's key and stable 64-bit hash (Python's own hash changes per process)."""
-    key = field.encode("utf-8") + b"\x00" + text
+    key = key_bytes(field, text)
     return key, np.uint64(value_hash(key))
 
 
@@ -98,7 +105,7 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
           columns: dict[str, dict[int, bytes]] | None = None) -> None:
     """Write a segment's postings and its column values (document number → value; none
     is b""), as one arrays file."""
-    keys = [field.encode("utf-8") + b"\x00" + text for field, text in postings.terms]
+    keys = [key_bytes(field, text) for field, text in postings.terms]
     hashes = np.fromiter((value_hash(k) for k in keys), dtype=np.uint64, count=len(keys))
     order = np.argsort(hashes, kind="stable")
     arrays = {
@@ -106,7 +113,7 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
         "rows": order.astype(np.int32),
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8),
         "key_starts": _starts(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))),
-        "starts": _starts(np.diff(postings.starts)),
+        "starts": _narrow_starts(postings.starts),
         "docs": _narrow(postings.docs),
         "weights": _weights(postings.weights),
         **_value_starts(postings.value_lengths),
@@ -126,13 +133,15 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
         arrays[f"labels:{name}"] = np.frombuffer(b"".join(labels), dtype=np.uint8)
         arrays[f"label_starts:{name}"] = _starts(np.array([len(v) for v in labels],
                                                           dtype=np.int64))
-    _dump(out, arrays, {"fields": postings.fields()})
+    _dump(out, arrays, {"fields": postings.fields})
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:
-    ends = np.cumsum(lengths, dtype=np.int64)
-    starts = np.concatenate(([0], ends))
-    return starts.astype(np.uint32 if not ends.size or ends[-1] < 2**32 else np.int64)
+    return _narrow_starts(np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))))
+
+
+def _narrow_starts(starts: np.ndarray) -> np.ndarray:
+    return starts.astype(np.uint32 if starts[-1] < 2**32 else np.int64)
 
 
 def _value_starts(lengths: np.ndarray) -> dict[str, np.ndarray]:

@@ -227,11 +227,9 @@ class TermPool:
         if numbers is None:
             numbers = self._numbers[fieldname] = {}
         number = numbers.get(btext)
-        size = 24
         if number is None:
-            number = numbers[btext] = len(self._terms)
-            self._terms.append((fieldname, btext))
-            size += 150 + len(btext)
+            number = self._new_term(numbers, fieldname, btext)
+        size = 24
         self._term_of.append(number)
         self._docs.append(docnum)
         self._weights.append(weight)
@@ -251,16 +249,10 @@ class TermPool:
             numbers = self._numbers[fieldname] = {}
         texts, weights, values = zip(*items, strict=True)
         found = list(map(numbers.get, texts))
-        size = 0
         if None in found:
-            terms = self._terms
-            for i, number in enumerate(found):
-                if number is None:
-                    text = texts[i]
-                    number = numbers[text] = len(terms)
-                    terms.append((fieldname, text))
-                    found[i] = number
-                    size += 150 + len(text)  # the bytes, the tuple, two list and dict slots
+            found = [self._new_term(numbers, fieldname, text) if number is None else number
+                     for text, number in zip(texts, found, strict=True)]
+        size = 0
         count = len(found)
         self._term_of.extend(found)
         self._docs.extend(array("i", (docnum,)) * count)
@@ -274,6 +266,12 @@ class TermPool:
             self._values += joined
             size += len(joined)
         self.currentsize += size + 24 * count
+
+    def _new_term(self, numbers: dict[bytes, int], fieldname: str, text: bytes) -> int:
+        number = numbers[text] = len(self._terms)
+        self._terms.append((fieldname, text))
+        self.currentsize += 150 + len(text)  # the bytes, the tuple, two list and dict slots
+        return number
 
     def sorted(self) -> postarrays.SortedPostings:
         """The postings grouped by term, terms sorted by field then text; the pool is left
@@ -356,14 +354,14 @@ def write_postings(fw, schema, lengths: dict[str, dict[int, int]],
                    postings: postarrays.SortedPostings, doc_count: int) -> None:
     """Write a segment's postings to a Whoosh 3 field writer, field by field."""
     value_starts = postings.value_starts()
-    for fieldname, (first, end) in postings.fields().items():
+    starts = postings.starts
+    for fieldname, (first, end) in postings.fields.items():
         fw.start_field(fieldname, schema[fieldname])
         field_lengths = np.zeros(doc_count + 1, dtype=np.int64)
         if found := lengths.get(fieldname):
             field_lengths[np.fromiter(found, dtype=np.int64, count=len(found))] = \
                 np.fromiter(found.values(), dtype=np.int64, count=len(found))
         fixedsize = schema[fieldname].format.fixed_value_size()
-        starts = postings.starts
         term = first
         while term < end:
             # Terms holding about BLOCK_POSTINGS postings at once (a bigger term alone).
@@ -438,7 +436,7 @@ def _write_terms(fw, postings: postarrays.SortedPostings, value_starts: np.ndarr
     doc_frequency = counts.tolist()
     last_id = docs[block_end - 1].tolist()
     weight_list = weights32.tolist()
-    as_ints = weights32.astype(np.int64).tolist() if not whole.all() or not same.all() else None
+    as_ints = weights32.astype(np.int64).tolist() if (whole & ~same).any() else None
     block_values = _block_values(postings, value_starts, p0, p1, fixedsize)
     infos = zip(block_start.tolist(), block_end.tolist(), last_id, max_weight.tolist(),
                 same.tolist(), whole.tolist(), _length_bytes(min_length),
