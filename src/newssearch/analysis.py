@@ -12,12 +12,8 @@ accent folding with Unidecode, stop words, and Snowball stemming of the folded f
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
-import struct
 import threading
-from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +23,8 @@ from unidecode import unidecode
 from whoosh import analysis as whoosh_analysis
 from whoosh.analysis import Analyzer
 from whoosh.formats import Positions
+
+from newssearch import gaps
 
 # Bump whenever a change here would index the same text differently.
 ANALYSIS_VERSION = 2
@@ -237,17 +235,12 @@ def text_positions(value: str) -> tuple[dict[str, list[int]], dict[str, list[int
     return stems, exact
 
 
-# The encoding of a word found once, at a position under 256 (most words of an article).
-_ONE_POSITION = tuple(b"\x00" + bytes((p,)) for p in range(256))
-_UINT = struct.Struct("=I")  # array("I")'s bytes, as _gaps reads them
-
-
 class FrenchPositions(Positions):
     """Whoosh's positions format, fed by text_positions without Whoosh Token objects.
 
-    Positions are stored as their gaps in one byte each when all are under 256
-    (nearly always), else as 32-bit integers: cheaper to write and read than the
-    pickled lists of Whoosh's format.
+    A value is its positions' gaps, seven bits a byte (gaps.py): cheaper to write and
+    read than the pickled lists of Whoosh's format, and a byte per position for most
+    words of an article.
     """
 
     def word_values(self, value, analyzer, **kwargs):
@@ -256,9 +249,8 @@ class FrenchPositions(Positions):
             return
         poses = text_positions(value)[0 if analyzer.stemmed else 1]
         boost = self.field_boost
-        encode = self.encode
         for word, found in poses.items():
-            yield word, len(found), len(found) * boost, encode(found)
+            yield word, len(found), len(found) * boost, gaps.encode(found)
 
     def postings(self, value, analyzer, boost: float = 1.0
                  ) -> tuple[list[tuple[bytes, float, bytes]], int]:
@@ -272,37 +264,24 @@ class FrenchPositions(Positions):
                     sum(n for _, n, _, _ in found))
         poses = text_positions(value)[0 if analyzer.stemmed else 1]
         field_boost = self.field_boost
-        encode = self.encode
-        one = _ONE_POSITION
+        encode, one = gaps.encode, gaps.one
         items = []
         length = 0
         for word, found in poses.items():
             n = len(found)
             length += n
-            first = found[0]
             items.append((word.encode(), n * field_boost * boost,
-                          one[first] if n == 1 and first < 256 else encode(found)))
+                          one(found[0]) if n == 1 else encode(found)))
         return items, length
 
     def encode(self, poslist: list[int]) -> bytes:
-        if len(poslist) == 1:
-            first = poslist[0]
-            return _ONE_POSITION[first] if first < 256 else b"\x01" + _UINT.pack(first)
-        try:  # every gap fits a byte (nearly always)
-            return b"\x00" + bytes(map(operator.sub, poslist, [0, *poslist]))
-        except ValueError:  # a gap of 256 or more
-            return b"\x01" + array("I", map(operator.sub, poslist, [0, *poslist])).tobytes()
-
-    def _gaps(self, valuestring: bytes):
-        if valuestring[:1] == b"\x00":
-            return valuestring[1:]
-        return array("I", valuestring[1:])
+        return gaps.encode(poslist)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
-        return list(itertools.accumulate(self._gaps(valuestring)))
+        return gaps.decode(valuestring)
 
     def decode_frequency(self, valuestring: bytes) -> int:
-        return len(self._gaps(valuestring))
+        return gaps.count(valuestring)
 
     def decode_weight(self, valuestring: bytes) -> float:
         return self.decode_frequency(valuestring) * self.field_boost

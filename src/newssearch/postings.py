@@ -28,7 +28,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
-from newssearch import postarrays, store
+from newssearch import gaps, postarrays, store
 from newssearch.analysis import FrenchPositions
 from newssearch.schema import SCHEMA_VERSION, require_whoosh
 
@@ -284,7 +284,7 @@ def position_keys(reader, field: str, text: str, docs: np.ndarray,
             found_docs.append(ids[which].astype(np.int64) + offset)
             blobs.append(blob)
             lengths.append(count)
-    parts = [_french_keys(np.concatenate(found_docs), np.concatenate(blobs),
+    parts = [gaps.decode_keys(np.concatenate(found_docs), np.concatenate(blobs),
                           np.concatenate(lengths))] if found_docs else []
     if whoosh_docs:
         wanted = np.concatenate(whoosh_docs)
@@ -292,41 +292,11 @@ def position_keys(reader, field: str, text: str, docs: np.ndarray,
         if values:
             count = np.array([len(v) for v in values], dtype=np.int64)
             blob = np.frombuffer(b"".join(values), dtype=np.uint8)
-            parts.append(_french_keys(np.array(read_docs, dtype=np.int64), blob, count))
+            parts.append(gaps.decode_keys(np.array(read_docs, dtype=np.int64), blob, count))
     if not parts:
         return np.zeros(0, dtype=np.int64)
     keys = np.concatenate(parts)
     return keys if len(parts) == 1 else np.sort(keys)
-
-
-def _french_keys(docs: np.ndarray, blob: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Decode FrenchPositions values (end to end in ``blob``) into sorted keys.
-
-    A value is a zero byte then a byte per gap (nearly always), or a one byte then
-    32-bit gaps (positions 256 or more apart): each kind is decoded for all the
-    documents at once.
-    """
-    starts = np.cumsum(lengths) - lengths
-    short = blob[starts] == 0
-    owner = np.repeat(np.arange(lengths.size), lengths)
-    gap = np.ones(blob.size, dtype=bool)
-    gap[starts] = False
-    keys = _running_keys(docs[short], blob[gap & short[owner]], lengths[short] - 1)
-    if short.all():
-        return keys
-    wide = blob[gap & ~short[owner]].view(np.uint32)  # written as native 32-bit numbers
-    rest = _running_keys(docs[~short], wide, (lengths[~short] - 1) // 4)
-    return np.sort(np.concatenate((keys, rest)))
-
-
-def _running_keys(docs: np.ndarray, gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Keys of each document's positions, from their gaps end to end (``counts`` each)."""
-    if not counts.size:
-        return np.zeros(0, dtype=np.int64)
-    running = np.cumsum(gaps, dtype=np.int64)
-    ends = np.cumsum(counts)
-    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])), counts)
-    return (np.repeat(docs.astype(np.int64), counts) << 32) | (running - before)
 
 
 def _keys(found_docs: list[int], positions: list[list[int]]) -> np.ndarray:

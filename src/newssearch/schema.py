@@ -46,7 +46,7 @@ TITLE_FIELDS = (TITLE, TITLE_EXACT)
 FACET_FIELDS = (SECTION, SOURCE)  # filtered by name
 
 # Bump the revision when fields change; analysis changes bump ANALYSIS_VERSION.
-SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 7
+SCHEMA_VERSION = ANALYSIS_VERSION * 100 + 8  # 8: positions as 7-bit gaps
 
 
 def build_schema() -> Schema:
