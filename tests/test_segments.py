@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 
 from newssearch import indexer, schema, segments
 from newssearch import postings as postings_module
@@ -41,7 +42,9 @@ def postings(ix) -> dict:
     return found
 
 
-def test_fast_writer_matches_whooshs_writer(tmp_path):
+def test_fast_writer_matches_whooshs_writer(tmp_path, monkeypatch):
+    # Small blocks, so that 150 articles give common words several.
+    monkeypatch.setattr(segments, "BLOCK_LIMIT", 64)
     articles = load_corpus([SEED]).articles[:150]
     docs = [schema.document(a) for a in articles]
     built, inlined = {}, {}
@@ -49,7 +52,7 @@ def test_fast_writer_matches_whooshs_writer(tmp_path):
         (tmp_path / kind).mkdir()
         ix = whoosh_index.create_in(str(tmp_path / kind), schema.build_schema())
         if kind == "whoosh":
-            writer = ix.writer()
+            writer = ix.writer(codec=W3Codec(blocklimit=segments.BLOCK_LIMIT))
             for doc in docs:
                 writer.add_document(**doc)
             writer.commit()
@@ -59,6 +62,7 @@ def test_fast_writer_matches_whooshs_writer(tmp_path):
         ix.close()
     assert len(built["fast"]) > 5_000
     assert built["fast"] == built["whoosh"]
+    assert sum(len(found[1]) > 1 for key, found in built["fast"].items() if key != "lengths") > 50
     assert inlined["fast"] > 2_000 and inlined["whoosh"] == 0
 
 

@@ -70,6 +70,10 @@ NO_SPILL_MB = 1 << 20
 # saved 3 % more for a third more time.
 COMPRESS_FROM = 256
 ZLIB_LEVEL = 1
+# Postings per Whoosh block (Whoosh's own writer: 128). Queries read the arrays file, not
+# these blocks, so they need not be small for skipping: larger ones compress better and
+# write faster.
+BLOCK_LIMIT = 1024
 # Terms with this many postings or fewer (at ×10, 2.4 of the 3.2 million terms) have them
 # in the term table, as Whoosh's term infos allow, rather than a block of their own:
 # a block's header, statistics and pointer took about 40 bytes more.
@@ -93,7 +97,7 @@ class FastSegmentWriter(SegmentWriter):
 
     def __init__(self, ix):
         super().__init__(ix, _lk=False, limitmb=NO_SPILL_MB, compound=False,
-                         codec=UniqueSegments(W3Codec(compression=0)))
+                         codec=UniqueSegments(W3Codec(blocklimit=BLOCK_LIMIT, compression=0)))
         self.pool = TermPool()
         self.lengths: dict[str, dict[int, int]] = {}
         add_field = self.perdocwriter.add_field
