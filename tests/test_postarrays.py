@@ -213,13 +213,13 @@ def test_weights_and_numbers_keep_their_values(tmp_path):
 
 @pytest.mark.parametrize("longest", [200, 300, 70_000])
 def test_any_postings_values_are_read_back_across_value_blocks(tmp_path, longest):
-    """Values are found from their block's start and their offset in it (or, with a block
-    of over 64 KB of values, from a start each): every subset read back equals what was
-    written, over several terms, blocks, empty values and long ones."""
+    """Values are found from their group's start and the lengths before them (a value of
+    255 bytes or more from the table of long ones): every subset read back equals what
+    was written, over several terms, groups, empty values and long ones."""
     rng = np.random.default_rng(longest)
     terms = []
     for t in range(3):
-        count = [1, 2 * postarrays.VALUE_BLOCK + 7, 5 * postarrays.VALUE_BLOCK][t]
+        count = [1, 2 * postarrays.VALUE_GROUP + 7, 40 * postarrays.VALUE_GROUP][t]
         values = [rng.integers(0, 256, int(n), dtype=np.uint8).tobytes()
                   for n in rng.choice([0, 2, 3, 9, longest], size=count, p=[.1, .4, .3, .1, .1])]
         terms.append((("f", b"t%d" % t), [(d, 1.0, v or None) for d, v in enumerate(values)]))
@@ -227,11 +227,12 @@ def test_any_postings_values_are_read_back_across_value_blocks(tmp_path, longest
     with open(path, "wb") as f:
         postarrays.write(f, postarrays.SortedPostings.of(terms))
     arrays = postarrays.SegmentPostings(path)
-    assert (arrays._value_starts is not None) == (longest > 2**16)
+    assert (arrays._long.size > 0) == (longest >= 255)
     for key, want in terms:
         row = arrays.row(postarrays.term_key(*key))
-        for which in (np.arange(len(want)), np.sort(rng.choice(len(want), len(want) // 2 + 1,
-                                                               replace=False))):
+        few = np.unique([0, len(want) // 3, len(want) - 2, len(want) - 1]).clip(0)  # far apart
+        for which in (np.arange(len(want)), few,
+                      np.sort(rng.choice(len(want), len(want) // 2 + 1, replace=False))):
             blob, lengths = arrays.values(row, which)
             wanted = [want[i][2] or b"" for i in which.tolist()]
             assert lengths.tolist() == [len(v) for v in wanted]

@@ -11,11 +11,12 @@ a segment without one is read through Whoosh. No Whoosh import here.
 
 Layout: ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header
 naming each array's dtype, offset and length, then the arrays, 64-byte aligned.
-A posting's value starts at its block's start (one per ``VALUE_BLOCK`` postings)
-plus its offset in the block, two bytes: a four-byte start per posting took as much
-room as the positions themselves. (One byte per posting, a length summed within the
-block, cost a position read 40 to 200 µs against 5.) A file with a block of over
-64 KB of values keeps a start per posting.
+A posting's value is found from its group's start (one per ``VALUE_GROUP`` postings)
+and the lengths of the values before it in the group, a byte each (255: the length is
+in a short table of long values). A four-byte start per posting took as much room as
+the positions themselves, and a two-byte offset in a block of 128 postings, at ×10,
+as much as the positions once written seven bits a gap (gaps.py); summing the
+lengths within a block of 128 cost a position read 40 to 200 µs against 5.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from typing import BinaryIO
 
 import numpy as np
 
-MAGIC = b"NSARR03\n"
+MAGIC = b"NSARR04\n"
 EXTENSION = "nsa"
 _ALIGN = 64
-VALUE_BLOCK = 128  # postings per recorded value start
+VALUE_GROUP = 16  # postings per recorded value start
+_LONG = 255  # a value length of this or more is in the table of long values
+_PLACES = np.arange(VALUE_GROUP)
 # Term rows a segment remembers (about 2.5 MB): each query looks its terms up again.
 REMEMBERED_ROWS = 10_000
 # Columns kept as each document's label number and the segment's sorted labels; the
@@ -116,7 +119,7 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
         "starts": _narrow_starts(postings.starts),
         "docs": _narrow(postings.docs),
         "weights": _weights(postings.weights),
-        **_value_starts(postings.value_lengths),
+        **_value_layout(postings.value_lengths),
         "values": postings.values,
     }
     for name in COLUMNS:
@@ -144,15 +147,16 @@ def _narrow_starts(starts: np.ndarray) -> np.ndarray:
     return starts.astype(np.uint32 if starts[-1] < 2**32 else np.int64)
 
 
-def _value_starts(lengths: np.ndarray) -> dict[str, np.ndarray]:
-    """Where each value starts, as its block's start and its offset in the block; as a
-    start per posting if some block's values pass 64 KB."""
+def _value_layout(lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """Where each value starts: its group's start, and each value's length in a byte
+    (``_LONG`` and over: in the sorted table of long values, with their lengths)."""
     starts = _starts(lengths)
-    blocks = starts[::VALUE_BLOCK]
-    offsets = starts - np.repeat(blocks, VALUE_BLOCK)[:starts.size]
-    if offsets.size and offsets.max() >= 2**16:
-        return {"value_starts": starts}
-    return {"value_block_starts": blocks, "value_offsets": offsets.astype(np.uint16)}
+    long = np.flatnonzero(lengths >= _LONG)
+    return {"value_group_starts": starts[::VALUE_GROUP],
+            # Padded to whole groups, so that a group's lengths are read without a check.
+            "value_lengths": np.concatenate((np.minimum(lengths, _LONG).astype(np.uint8),
+                                             np.zeros(-lengths.size % VALUE_GROUP, np.uint8))),
+            "long_values": long.astype(np.int64), "long_lengths": lengths[long].astype(np.int64)}
 
 
 def _narrow(ids: np.ndarray) -> np.ndarray:
@@ -201,9 +205,8 @@ class SegmentPostings:
         self._keys, self._key_starts = a["keys"], a["key_starts"]
         self._starts, self._docs, self._weights = a["starts"], a["docs"], a["weights"]
         self._values = a["values"]
-        self._value_starts = a.get("value_starts")
-        self._value_block_starts, self._value_offsets = (a.get("value_block_starts"),
-                                                         a.get("value_offsets"))
+        self._group_starts, self._lengths = a["value_group_starts"], a["value_lengths"]
+        self._long, self._long_lengths = a["long_values"], a["long_lengths"]
         self._arrays = a
         self._found: dict[Key, int] = {}
 
@@ -258,19 +261,41 @@ class SegmentPostings:
         """The raw values of some of a term's postings (indices into its postings), end
         to end, and each one's length."""
         index = int(self._starts[row]) + np.asarray(which, dtype=np.int64)
-        starts, ends = self._value_start(index), self._value_start(index + 1)
-        lengths = ends - starts
+        starts, lengths = self._value_bounds(index)
         total = int(lengths.sum())
         # Every value's bytes at once: its start, plus the running count within it.
         within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
                                                                lengths)
         return self._values[np.repeat(starts, lengths) + within], lengths
 
-    def _value_start(self, index: np.ndarray) -> np.ndarray:
-        if self._value_starts is not None:
-            return self._value_starts[index].astype(np.int64)
-        return (self._value_block_starts[index // VALUE_BLOCK].astype(np.int64)
-                + self._value_offsets[index])
+    def _value_bounds(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the values of some postings (sorted) start, and their lengths."""
+        if not index.size:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        first = int(index.min()) // VALUE_GROUP * VALUE_GROUP
+        span = int(index.max()) + 1 - first
+        if span <= index.size * VALUE_GROUP:
+            # Many of a stretch of postings: the running sum of its lengths.
+            lengths = self._true_lengths(np.arange(first, first + span))
+            ends = np.cumsum(lengths)
+            own = lengths[index - first]
+            return int(self._group_starts[first // VALUE_GROUP]) + ends[index - first] - own, own
+        # A few postings far apart: the running sum of each one's group's lengths.
+        base = index - index % VALUE_GROUP
+        rows = self._lengths[base[:, None] + _PLACES]
+        if rows.max() == _LONG:
+            rows = self._true_lengths(base[:, None] + _PLACES)
+        ends = np.cumsum(rows, axis=1, dtype=np.int64).ravel()
+        at = np.arange(0, index.size * VALUE_GROUP, VALUE_GROUP) + index - base
+        own = rows.ravel()[at].astype(np.int64)
+        return self._group_starts[base // VALUE_GROUP] + ends[at] - own, own
+
+    def _true_lengths(self, index: np.ndarray) -> np.ndarray:
+        lengths = self._lengths[index].astype(np.int64)
+        long = lengths == _LONG
+        if long.any():
+            lengths[long] = self._long_lengths[np.searchsorted(self._long, index[long])]
+        return lengths
 
     def field_terms(self, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A field's terms in the order of their keys' hashes: the hashes (sorted), each
