@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -166,3 +167,33 @@ def test_merged_segments_keep_every_posting(tmp_path):
             want = postings_module.read_postings(reader, field, text)
             assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
     ix.close()
+
+
+def test_term_table_hashes_find_every_key_in_fewer_slots(tmp_path):
+    """Whoosh's hash reader finds every key of a table written with fewer slots (some
+    keys wrapping past the end of their table), and no key that is not there."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import HashReader, HashWriter
+
+    storage = FileStorage(str(tmp_path))
+    keys = [b"term-%d" % i for i in range(30_000)]
+    sizes = {}
+    for kind in ("whoosh", "fast"):
+        writer = HashWriter(storage.create_file(kind))
+        if kind == "fast":
+            writer._write_hashes = lambda w=writer: segments._write_hashes(w)
+        for key in keys:
+            writer.add(key, key[::-1])
+        writer.close()
+        sizes[kind] = storage.file_length(kind)
+    reader = HashReader.open(storage, "fast")
+    assert all(reader[key] == key[::-1] for key in keys)
+    assert not any(b"absent-%d" % i in reader for i in range(2_000))
+    wrapped = 0
+    for start, slots in reader.tables:
+        for slot in range(slots):
+            h, position = struct.unpack("!Iq", reader.dbfile.get(start + 12 * slot, 12))
+            wrapped += bool(position) and (h >> 8) % slots > slot
+    assert wrapped > 0
+    assert sizes["whoosh"] - sizes["fast"] > 0.7 * 12 * len(keys)
+    reader.close()
