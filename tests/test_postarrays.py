@@ -263,3 +263,24 @@ def test_columns_from_the_arrays_are_whooshs(built, tmp_path):
         assert len(pairs) == len(set(got.tolist())) == len(set(codes.tolist())) > 250
     for r in readers:
         r.close()
+
+
+@pytest.mark.parametrize("documents", [300, 70_000])
+def test_documents_read_back_from_bitmaps_and_lists_alike(tmp_path, documents):
+    """A term in many of a segment's documents keeps them as a bitmap, the others as
+    numbers: every term's documents and weights read back as written, in order."""
+    rng = np.random.default_rng(documents)
+    terms = []
+    for t, share in enumerate([1.0, 0.5, 0.2, 0.03, 0.001, 0.0]):
+        docs = np.flatnonzero(rng.random(documents) < share).tolist() or [documents - 1]
+        terms.append((("f", b"t%d" % t), [(d, float(d % 7 + 1), None) for d in docs]))
+    path = tmp_path / "x.nsa"
+    with open(path, "wb") as f:
+        postarrays.write(f, postarrays.SortedPostings.of(terms), documents)
+    arrays = postarrays.SegmentPostings(path)
+    assert arrays._dense_rows.size == 3  # the terms in more than 1/16 of the documents
+    for _ in range(2):  # decoded, then remembered
+        for key, want in terms:
+            docs, weights = arrays.postings(arrays.row(postarrays.term_key(*key)))
+            assert docs.tolist() == [d for d, _, _ in want]
+            assert weights.tolist() == [w for _, w, _ in want]

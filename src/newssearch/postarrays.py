@@ -40,6 +40,11 @@ _LONG = 255  # a value length of this or more is in the table of long values
 _PLACES = np.arange(VALUE_GROUP)
 # Term rows a segment remembers (about 2.5 MB): each query looks its terms up again.
 REMEMBERED_ROWS = 10_000
+# A term in more than 1/DENSE of a segment's documents keeps them as a bitmap (an eighth
+# of a byte per document against two bytes per posting): at ×10, 68 MB less. Bitmaps
+# decoded are remembered, this many per segment (at most 88 KB each at ×10).
+DENSE = 16
+REMEMBERED_BITMAPS = 64
 # Columns kept as each document's label number and the segment's sorted labels; the
 # headline key, whose labels are as many as the articles and never shown, as a hash.
 LABELLED = ("section", "source", "year", "day")
@@ -117,7 +122,7 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
         "keys": np.frombuffer(b"".join(keys), dtype=np.uint8),
         "key_starts": _starts(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))),
         "starts": _narrow_starts(postings.starts),
-        "docs": _narrow(postings.docs),
+        **_docs(postings, doc_count),
         "weights": _weights(postings.weights),
         **_value_layout(postings.value_lengths),
         "values": postings.values,
@@ -137,6 +142,29 @@ def write(out: BinaryIO, postings: SortedPostings, doc_count: int = 0,
         arrays[f"label_starts:{name}"] = _starts(np.array([len(v) for v in labels],
                                                           dtype=np.int64))
     _dump(out, arrays, {"fields": postings.fields})
+
+
+def _docs(postings: SortedPostings, doc_count: int) -> dict[str, np.ndarray]:
+    """Each term's documents: a bitmap of the segment's documents for a term in more
+    than 1/DENSE of them, the numbers end to end for the others."""
+    docs, starts = postings.docs, postings.starts
+    size = max(doc_count, int(docs.max()) + 1 if docs.size else 0)
+    counts = np.diff(starts)
+    dense = np.flatnonzero(counts * DENSE > size)
+    bitmaps = np.zeros((dense.size, -(-size // 8)), dtype=np.uint8)
+    bits = np.zeros(bitmaps.shape[1] * 8, dtype=bool)
+    for i, row in enumerate(dense.tolist()):
+        bits[:] = False
+        bits[docs[starts[row]:starts[row + 1]]] = True
+        bitmaps[i] = np.packbits(bits)
+    sparse = np.ones(counts.size, dtype=bool)
+    sparse[dense] = False
+    return {"docs": _narrow(docs[np.repeat(sparse, counts)]),
+            "dense_rows": dense.astype(np.int32),
+            # Postings of the dense terms before each one (and all of them, last).
+            "dense_before": np.concatenate(([0], np.cumsum(counts[dense]))).astype(np.int64),
+            "bitmaps": bitmaps.ravel(),
+            "bitmap_size": np.array([size], dtype=np.int64)}
 
 
 def _starts(lengths: np.ndarray) -> np.ndarray:
@@ -205,6 +233,9 @@ class SegmentPostings:
         self._keys, self._key_starts = a["keys"], a["key_starts"]
         self._starts, self._docs, self._weights = a["starts"], a["docs"], a["weights"]
         self._values = a["values"]
+        self._dense_rows, self._dense_before = a["dense_rows"], a["dense_before"]
+        self._bitmaps, self._bitmap_size = a["bitmaps"], int(a["bitmap_size"][0])
+        self._decoded: dict[int, np.ndarray] = {}
         self._group_starts, self._lengths = a["value_group_starts"], a["value_lengths"]
         self._long, self._long_lengths = a["long_values"], a["long_lengths"]
         self._arrays = a
@@ -255,7 +286,25 @@ class SegmentPostings:
     def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """A term's segment-local document numbers and weights (views of the file)."""
         start, end = int(self._starts[row]), int(self._starts[row + 1])
-        return self._docs[start:end], self._weights[start:end]
+        dense = int(np.searchsorted(self._dense_rows, row)) if self._dense_rows.size else 0
+        if dense < self._dense_rows.size and self._dense_rows[dense] == row:
+            return self._dense_docs(dense), self._weights[start:end]
+        skip = int(self._dense_before[dense])
+        return self._docs[start - skip:end - skip], self._weights[start:end]
+
+    def _dense_docs(self, dense: int) -> np.ndarray:
+        found = self._decoded.get(dense)
+        if found is None:
+            if len(self._decoded) >= REMEMBERED_BITMAPS:
+                self._decoded.clear()
+            width = -(-self._bitmap_size // 8)
+            bits = np.unpackbits(self._bitmaps[dense * width:(dense + 1) * width],
+                                 count=self._bitmap_size)
+            found = np.flatnonzero(bits).astype(
+                np.uint16 if self._bitmap_size <= 2**16 else np.int32)
+            found.flags.writeable = False  # shared by every query, as the file's views are
+            self._decoded[dense] = found
+        return found
 
     def values(self, row: int, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The raw values of some of a term's postings (indices into its postings), end
