@@ -57,15 +57,15 @@ def decode(value: bytes) -> list[int]:
     """The positions of a value."""
     if value.isascii():
         return list(itertools.accumulate(value))
-    gaps, gap, shift = [], 0, 0
+    found, gap, shift = [], 0, 0
     for byte in value:
         gap |= (byte & 127) << shift
         if byte < 128:
-            gaps.append(gap)
+            found.append(gap)
             gap, shift = 0, 0
         else:
             shift += 7
-    return list(itertools.accumulate(gaps))
+    return list(itertools.accumulate(found))
 
 
 def decode_keys(docs: np.ndarray, blob: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -75,16 +75,17 @@ def decode_keys(docs: np.ndarray, blob: np.ndarray, lengths: np.ndarray) -> np.n
         return np.zeros(0, dtype=np.int64)
     last = blob < 128  # a byte that ends a gap
     if last.all():
-        gaps, counts = blob.astype(np.int64), lengths.astype(np.int64)
+        steps, counts = blob.astype(np.int64), lengths.astype(np.int64)
     else:
-        ends = np.flatnonzero(last)
-        starts = np.concatenate(([0], ends[:-1] + 1))
+        gap_ends = np.flatnonzero(last)
+        gap_starts = np.concatenate(([0], gap_ends[:-1] + 1))
         # Each byte's place in its gap, then each gap as the sum of its shifted bytes.
-        place = np.arange(blob.size, dtype=np.int64) - np.repeat(starts, ends - starts + 1)
-        gaps = np.add.reduceat((blob & 127).astype(np.int64) << (7 * place), starts)
+        place = np.arange(blob.size, dtype=np.int64) - np.repeat(gap_starts,
+                                                                 gap_ends - gap_starts + 1)
+        steps = np.add.reduceat((blob & 127).astype(np.int64) << (7 * place), gap_starts)
         value_starts = np.cumsum(lengths, dtype=np.int64) - lengths
         counts = np.add.reduceat(last.astype(np.int64), value_starts)
-    running = np.cumsum(gaps)
-    ends = np.cumsum(counts)
-    before = np.repeat(np.concatenate(([0], running[ends[:-1] - 1])), counts)
+    running = np.cumsum(steps)
+    value_ends = np.cumsum(counts)
+    before = np.repeat(np.concatenate(([0], running[value_ends[:-1] - 1])), counts)
     return (np.repeat(docs.astype(np.int64), counts) << 32) | (running - before)

@@ -325,7 +325,7 @@ class SegmentPostings:
         span = int(index.max()) + 1 - first
         if span <= index.size * VALUE_GROUP:
             # Many of a stretch of postings: the running sum of its lengths.
-            lengths = self._true_lengths(np.arange(first, first + span))
+            lengths = self._true_lengths(np.arange(first, first + span), contiguous=True)
             ends = np.cumsum(lengths)
             own = lengths[index - first]
             return int(self._group_starts[first // VALUE_GROUP]) + ends[index - first] - own, own
@@ -339,8 +339,10 @@ class SegmentPostings:
         own = rows.ravel()[at].astype(np.int64)
         return self._group_starts[base // VALUE_GROUP] + ends[at] - own, own
 
-    def _true_lengths(self, index: np.ndarray) -> np.ndarray:
-        lengths = self._lengths[index].astype(np.int64)
+    def _true_lengths(self, index: np.ndarray, contiguous: bool = False) -> np.ndarray:
+        """The lengths of some values, long ones looked up (``index`` consecutive: sliced)."""
+        lengths = (self._lengths[index[0]:index[-1] + 1] if contiguous
+                   else self._lengths[index]).astype(np.int64)
         long = lengths == _LONG
         if long.any():
             lengths[long] = self._long_lengths[np.searchsorted(self._long, index[long])]

@@ -459,11 +459,11 @@ def _write_terms(fw, postings: postarrays.SortedPostings, value_starts: np.ndarr
     pieces: list[bytes] = []
     term_infos: list[bytes] = []
     for term, count in enumerate(blocks.tolist()):
-        stats = _TERM_INFO.pack(
-            doc_frequency[term] <= INLINE_LIMIT, term_weight[term], doc_frequency[term],
-            term_min_length[term], term_max_length[term], term_max_weight[term], min_id[term],
-            max_id[term])
-        if doc_frequency[term] <= INLINE_LIMIT:
+        inline = doc_frequency[term] <= INLINE_LIMIT
+        stats = _TERM_INFO.pack(  # W3TermInfo.to_bytes: flags (inlined), then statistics
+            inline, term_weight[term], doc_frequency[term], term_min_length[term],
+            term_max_length[term], term_max_weight[term], min_id[term], max_id[term])
+        if inline:
             start, stop = next(infos)[:2]
             term_infos.append(stats + _inlined(deltas[start:stop], weight_list[start:stop],
                                                block_values(start, stop), fixedsize))
